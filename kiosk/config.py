@@ -1,0 +1,265 @@
+"""One TOML file -> frozen, validated settings.
+
+Each `[section]` of the file is one frozen dataclass below. Unknown sections or keys, wrong
+types and bad values are rejected at start with a `ConfigError` that names the key and the
+file, so a typo never silently falls back to a default. To add a setting, add a typed field
+with a default to its section (and a check in `validate` if the type alone is not enough),
+and document it in `assets/config.example.toml`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, get_args, get_origin
+
+from kiosk.errors import ConfigError
+
+Role = Literal["clinic", "cityhall", "outreach"]
+Language = Literal["ja", "ja-easy", "en", "zh", "ko", "vi", "pt"]
+
+PROCEDURES_BY_ROLE: dict[str, tuple[str, ...]] = {
+    "clinic": ("insurance",),
+    "cityhall": ("risai", "higai", "support-check"),
+    "outreach": ("risai", "higai", "support-check"),
+}
+ALL_PROCEDURES = ("insurance", "risai", "higai", "support-check")
+
+
+@dataclass(frozen=True)
+class SiteSettings:
+    role: Role = "cityhall"
+    kiosk_id: str = "kiosk-01"
+    name: str = ""
+    language: Language = "ja"
+    # Empty means every procedure the role offers.
+    procedures: tuple[str, ...] = ()
+    # "auto": demo devices when no reader or camera is present.
+    demo: Literal["auto", "on", "off"] = "auto"
+    responsible: str = ""  # who answers for the data, shown on the data-use receipt
+
+    def validate(self) -> None:
+        for p in self.procedures:
+            if p not in ALL_PROCEDURES:
+                raise ValueError(f"unknown procedure {p!r} (known: {', '.join(ALL_PROCEDURES)})")
+        if not self.kiosk_id.strip():
+            raise ValueError("must not be empty")
+
+    @property
+    def offered_procedures(self) -> tuple[str, ...]:
+        return self.procedures or PROCEDURES_BY_ROLE[self.role]
+
+
+@dataclass(frozen=True)
+class CardSettings:
+    reader: str = ""  # empty: the first reader that holds a My Number card
+    # TOML trust table of issuer keys and JPKI CAs; empty means the demo table in demo mode
+    # and no trusted issuers at a real site (every card then reads as untrusted-issuer).
+    trust_table: str = ""
+    pcscd_autostart: bool = True
+    vpcd_port: int = 35963
+
+    def validate(self) -> None:
+        if not 1 <= self.vpcd_port <= 65535:
+            raise ValueError("must be a TCP port (1-65535)")
+
+
+@dataclass(frozen=True)
+class CameraSettings:
+    device: int = 0  # OpenCV VideoCapture index
+    width: int = 640
+    height: int = 480
+    demo_frames: str = ""  # a folder of images or a video file for the demo camera
+
+    def validate(self) -> None:
+        if self.width < 160 or self.height < 120:
+            raise ValueError("camera resolution must be at least 160x120")
+
+
+@dataclass(frozen=True)
+class FaceSettings:
+    threshold: float = 0.5
+    max_attempts: int = 3
+    frames_window: int = 8
+    best_of: int = 3
+    liveness: bool = True
+
+    def validate(self) -> None:
+        if not 0.0 < self.threshold < 1.5:
+            raise ValueError("threshold must be between 0 and 1.5")
+        if self.max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+
+
+@dataclass(frozen=True)
+class SessionSettings:
+    inactivity_s: int = 90
+    warning_s: int = 30  # WCAG 2.2.1: at least 20 s to answer "continue?"
+
+    def validate(self) -> None:
+        if self.warning_s < 20:
+            raise ValueError("warning_s must be at least 20 seconds (WCAG 2.2.1)")
+
+
+@dataclass(frozen=True)
+class UiSettings:
+    fullscreen: bool = False
+    large_text: bool = False
+    voice: bool = True
+
+
+@dataclass(frozen=True)
+class SinkSettings:
+    kind: Literal["folder", "https", "none"] = "folder"
+    folder: str = ""  # default: <data dir>/outbox-drop
+    url: str = ""
+    client_cert: str = ""
+    client_key: str = ""
+    ca_cert: str = ""
+
+
+@dataclass(frozen=True)
+class RetentionSettings:
+    delivered_submissions_days: int = 30
+    audit_days: int = 365
+
+    def validate(self) -> None:
+        if self.delivered_submissions_days < 0 or self.audit_days < 0:
+            raise ValueError("retention days must not be negative")
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    id: str
+    role: Literal["supporter", "clerk", "admin"]
+    pin_sha256: str  # hex SHA-256 of "<id>:<pin>"
+
+
+@dataclass(frozen=True)
+class StaffSettings:
+    members: tuple[StaffMember, ...] = ()
+
+
+@dataclass(frozen=True)
+class RulesSettings:
+    # 災害援護資金: sources differ on 以下 (inclusive) vs 未満 (exclusive) at the income limit.
+    loan_income_limit: Literal["inclusive", "exclusive"] = "inclusive"
+
+
+@dataclass(frozen=True)
+class PrinterSettings:
+    name: str = ""  # empty: no printer, receipts are saved as PDF only
+
+
+@dataclass(frozen=True)
+class Settings:
+    site: SiteSettings = field(default_factory=SiteSettings)
+    card: CardSettings = field(default_factory=CardSettings)
+    camera: CameraSettings = field(default_factory=CameraSettings)
+    face: FaceSettings = field(default_factory=FaceSettings)
+    session: SessionSettings = field(default_factory=SessionSettings)
+    ui: UiSettings = field(default_factory=UiSettings)
+    sink: SinkSettings = field(default_factory=SinkSettings)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
+    staff: StaffSettings = field(default_factory=StaffSettings)
+    rules: RulesSettings = field(default_factory=RulesSettings)
+    printer: PrinterSettings = field(default_factory=PrinterSettings)
+    source: str = "<defaults>"  # the file these came from, for messages
+
+
+def load(path: Path | None) -> Settings:
+    """Read and validate `path`; None or a missing default file gives the defaults."""
+    if path is None:
+        return Settings()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such configuration file") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: not valid TOML: {e}") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: cannot read: {e}") from None
+    return from_dict(raw, source=str(path))
+
+
+def from_dict(raw: dict[str, Any], source: str = "<dict>") -> Settings:
+    sections: dict[str, Any] = {}
+    hints = typing.get_type_hints(Settings)
+    for name, value in raw.items():
+        if name == "source" or name not in hints:
+            known = ", ".join(f.name for f in dataclasses.fields(Settings) if f.name != "source")
+            raise ConfigError(f"{source}: unknown section [{name}] (known: {known})")
+        sections[name] = _build(hints[name], value, f"{name}", source)
+    return Settings(**sections, source=source)
+
+
+def _build(cls: type, value: Any, where: str, source: str) -> Any:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{source}: [{where}] must be a table")
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    kwargs = {}
+    for key, v in value.items():
+        if key not in known:
+            raise ConfigError(
+                f"{source}: unknown key '{where}.{key}' (known: {', '.join(sorted(known))})"
+            )
+        kwargs[key] = _coerce(hints[key], v, f"{where}.{key}", source)
+    try:
+        obj = cls(**kwargs)
+    except TypeError as e:  # a required key is missing
+        raise ConfigError(f"{source}: [{where}] {e}") from None
+    check = getattr(obj, "validate", None)
+    if check is not None:
+        try:
+            check()
+        except ValueError as e:
+            raise ConfigError(f"{source}: '{where}': {e}") from None
+    return obj
+
+
+def _coerce(tp: Any, v: Any, where: str, source: str) -> Any:
+    origin = get_origin(tp)
+    bad = ConfigError(f"{source}: '{where}' has a wrong value {v!r} (expected {_describe(tp)})")
+    if origin is Literal:
+        if v not in get_args(tp):
+            raise bad
+        return v
+    if origin is tuple:
+        item = get_args(tp)[0]
+        if not isinstance(v, list):
+            raise bad
+        return tuple(_coerce(item, x, f"{where}[{i}]", source) for i, x in enumerate(v))
+    if origin in (types.UnionType, typing.Union):
+        raise bad  # no optional settings: every key has a real default
+    if dataclasses.is_dataclass(tp):
+        return _build(tp, v, where, source)  # type: ignore[arg-type]
+    if tp is bool:
+        if not isinstance(v, bool):
+            raise bad
+        return v
+    if tp is int:
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise bad
+        return v
+    if tp is float:
+        if isinstance(v, bool) or not isinstance(v, int | float):
+            raise bad
+        return float(v)
+    if tp is str:
+        if not isinstance(v, str):
+            raise bad
+        return v
+    raise bad
+
+
+def _describe(tp: Any) -> str:
+    if get_origin(tp) is Literal:
+        return " or ".join(repr(a) for a in get_args(tp))
+    if get_origin(tp) is tuple:
+        return f"a list of {_describe(get_args(tp)[0])}"
+    return getattr(tp, "__name__", str(tp))

@@ -1,0 +1,1 @@
+"""Hardware and its libraries: the only package that imports smartcard, cv2, face_recognition, dlib."""

@@ -1,0 +1,1 @@
+"""The resident's session and the procedures: plain Python, no widgets."""

@@ -1,0 +1,1 @@
+"""Encrypted SQLite, outbox, audit log, retention. Knows no UI."""

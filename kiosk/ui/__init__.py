@@ -1,0 +1,1 @@
+"""Qt widgets only: pages, widgets, theme, translations."""
