@@ -31,16 +31,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(f"kiosk.commands.{name}").register(sub)
+    parser.set_defaults(command_names=frozenset(sub.choices))
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
+    commands = parser.get_default("command_names")
     # `kiosk` alone, or `kiosk --offscreen`, means `kiosk run`.
-    if not any(a in parser._subparsers._group_actions[0].choices for a in args_list):  # type: ignore[union-attr]
-        if not {"-h", "--help", "--version"} & set(args_list):
-            args_list = [*_global_args(args_list), "run", *_rest_args(args_list)]
+    if not commands & set(args_list) and not {"-h", "--help", "--version"} & set(args_list):
+        args_list = [*_global_args(args_list), "run", *_rest_args(args_list)]
     args = parser.parse_args(args_list)
     ctx = Context(config_file=args.config, data_dir=args.data_dir, verbose=args.verbose)
     try:

@@ -1,0 +1,67 @@
+# Two commands set everything up on a fresh Debian machine: `make run` and `make test`.
+# Each step leaves a stamp in .stamps/ so a second run installs nothing again.
+
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMPS := .stamps
+export QT_QPA_FONTDIR ?=
+
+.PHONY: run run-xvfb test lint check-layers pytest bench package setup translations clean help
+
+help:
+	@echo "make run    install what is missing, then start the kiosk (demo mode without reader/camera)"
+	@echo "make test   install what is missing, then run every check"
+	@echo "make bench  run the benchmarks (JSON in bench/results/)"
+
+setup: $(STAMPS)/system $(STAMPS)/venv $(STAMPS)/faces translations
+
+$(STAMPS)/system: packaging/debian-packages.txt packaging/install-system-deps.sh
+	@mkdir -p $(STAMPS)
+	@packaging/install-system-deps.sh
+	@touch $@
+
+$(STAMPS)/venv: pyproject.toml $(STAMPS)/system
+	@mkdir -p $(STAMPS)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "Installing Python packages into $(VENV) ..." >&2
+	@$(BIN)/python -m pip install -q --upgrade pip "setuptools<82" wheel
+	@$(BIN)/python -m pip install -q -e '.[dev]'
+	@# face_recognition with its dependencies would compile dlib for 10 minutes; dlib-bin is already there.
+	@$(BIN)/python -m pip install -q --no-deps face_recognition==1.3.0
+	@touch $@
+
+$(STAMPS)/faces: packaging/fetch_faces.py $(STAMPS)/venv
+	@$(BIN)/python packaging/fetch_faces.py
+	@touch $@
+
+translations: $(STAMPS)/venv
+	@$(BIN)/python -m kiosk.ui.i18n_build
+
+run: setup
+	@$(BIN)/kiosk run $(ARGS)
+
+# The kiosk on a virtual 1080p display, for machines without a screen.
+run-xvfb: setup
+	@xvfb-run -a -s "-screen 0 1920x1080x24" $(BIN)/kiosk run $(ARGS)
+
+lint: setup
+	$(BIN)/ruff check kiosk tests bench packaging
+	$(BIN)/ruff format --check kiosk tests bench packaging
+	$(BIN)/mypy
+
+check-layers: setup
+	$(BIN)/lint-imports
+
+pytest: setup
+	QT_QPA_PLATFORM=offscreen $(BIN)/pytest $(PYTEST_ARGS)
+
+test: lint check-layers pytest
+
+bench: setup
+	@mkdir -p bench/results
+	@for b in bench/[a-z]*.py; do n=$$(basename $$b .py); echo "== $$n" >&2; $(BIN)/python -m bench.$$n || exit 1; done
+
+clean:
+	rm -rf $(STAMPS) build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache

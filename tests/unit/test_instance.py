@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kiosk.errors import AlreadyRunning
+from kiosk.instance import InstanceLock
+
+
+def test_second_lock_on_the_same_dir_is_refused(data_dir: Path) -> None:
+    with InstanceLock(data_dir / "kiosk.lock"):
+        with pytest.raises(AlreadyRunning):
+            InstanceLock(data_dir / "kiosk.lock").acquire()
+    # Released: a new kiosk may start.
+    with InstanceLock(data_dir / "kiosk.lock"):
+        pass
+
+
+def test_other_data_dirs_do_not_collide(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    with InstanceLock(tmp_path / "a" / "kiosk.lock"), InstanceLock(tmp_path / "b" / "kiosk.lock"):
+        pass
