@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
+
+    from kiosk.ui.i18n import Translations
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -18,3 +25,13 @@ def data_dir(tmp_path: Path) -> Path:
     d = tmp_path / "data"
     d.mkdir()
     return d
+
+
+@pytest.fixture
+def translations(qapp: QApplication) -> Iterator[Translations]:
+    """Japanese installed; switch with `.use(lang)`; uninstalled after the test."""
+    from kiosk.ui.i18n import Translations
+
+    t = Translations(qapp, "ja")
+    yield t
+    t.close()

@@ -38,3 +38,10 @@ class Translations:
         self._app.installTranslator(translator)
         self._translator = translator
         self.language = language
+
+    def close(self) -> None:
+        """Uninstall the translator (tests, and a kiosk shutting down)."""
+        if self._translator is not None:
+            self._app.removeTranslator(self._translator)
+            self._translator = None
+            self.language = ""

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel
+from pytestqt.qtbot import QtBot
+
+from kiosk.ui.demo_tray import DemoTray, TrayResident
+from kiosk.ui.i18n import Translations
+
+
+class Slot:
+    """A card slot that remembers what was put in, like the virtual card's vpcd link."""
+
+    def __init__(self) -> None:
+        self.inserted: str | None = None
+        self.history: list[str] = []
+
+    def insert(self, resident_id: str) -> None:
+        assert self.inserted is None, "a card is already in the slot"
+        self.inserted = resident_id
+        self.history.append(f"in:{resident_id}")
+
+    def remove(self) -> None:
+        assert self.inserted is not None
+        self.history.append(f"out:{self.inserted}")
+        self.inserted = None
+
+
+RESIDENTS = [
+    TrayResident("hanako", "山田 花子 (valid)", "1234", "15040120302285"),
+    TrayResident("blocked", "blocked PIN", "0000", "55021720352285"),
+]
+
+
+def test_tray_places_swaps_and_removes_cards(qtbot: QtBot, translations: Translations) -> None:
+    slot = Slot()
+    sources: list[str] = []
+    tray = DemoTray(RESIDENTS, slot, ["resident", "other person"], sources.append)
+    qtbot.addWidget(tray)
+    assert tray.windowTitle() == "デモ用カードトレイ"
+    assert "1234" in tray.findChild(QLabel, "demoSecrets").text()
+
+    tray.insert_selected()
+    tray.select("blocked")
+    tray.insert_selected()  # swapping removes the first card before placing the next
+    tray.remove_card()
+    assert slot.history == ["in:hanako", "out:hanako", "in:blocked", "out:blocked"]
+
+    tray.findChild(type(tray._camera), "demoCamera").setCurrentIndex(1)
+    assert sources == ["other person"]
+
+
+def test_tray_retranslates(qtbot: QtBot, translations: Translations) -> None:
+    t = translations
+    tray = DemoTray(RESIDENTS, Slot())
+    qtbot.addWidget(tray)
+    t.use("en")
+    qtbot.waitUntil(lambda: tray.windowTitle() == "Demo card tray")
+    assert tray.findChild(QLabel, "demoSecrets").text().startswith("PIN 1234")
