@@ -1,0 +1,261 @@
+"""The kiosk's keys, kept outside the database.
+
+- Master keys (AES-256) wrap each record's own data key. Several may be held at once while a
+  rotation re-wraps; `current` is the one new records use.
+- One Ed25519 signing key signs every submission document and the audit log's head.
+
+By default the keys live in a 0600 JSON file beside the database (`DataDir.key_file`); the
+system keyring holds the same JSON when `keyring` is installed and `KeyringKeySource` is
+chosen. A key file with looser permissions is refused rather than used.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import json
+import os
+import secrets
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from cryptography.exceptions import InvalidSignature, InvalidTag
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from kiosk.store.errors import KeyUnreadable, RecordUnreadable, from_os
+
+FORMAT = 1
+NONCE = 12
+
+
+def _b64(b: bytes) -> str:
+    return base64.b64encode(b).decode("ascii")
+
+
+def _unb64(s: str) -> bytes:
+    return base64.b64decode(s.encode("ascii"), validate=True)
+
+
+def new_master_key_id() -> str:
+    return "mk-" + secrets.token_hex(6)
+
+
+@dataclass(frozen=True)
+class KeySet:
+    """The master keys (by id), which one is current, and the signing key seed."""
+
+    current: str
+    master_keys: dict[str, bytes]
+    signing_seed: bytes
+    signer: Ed25519PrivateKey = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.current not in self.master_keys:
+            raise ValueError("current master key is not among the keys")
+        for k in self.master_keys.values():
+            if len(k) != 32:
+                raise ValueError("a master key is not 256 bits")
+        if len(self.signing_seed) != 32:
+            raise ValueError("the signing key is not an Ed25519 seed")
+        object.__setattr__(self, "signer", Ed25519PrivateKey.from_private_bytes(self.signing_seed))
+
+    @classmethod
+    def generate(cls) -> KeySet:
+        kid = new_master_key_id()
+        return cls(kid, {kid: AESGCM.generate_key(256)}, secrets.token_bytes(32))
+
+    def with_new_current(self) -> KeySet:
+        """A copy that also holds a fresh master key, made current (rotation step 1)."""
+        kid = new_master_key_id()
+        keys = {**self.master_keys, kid: AESGCM.generate_key(256)}
+        return KeySet(kid, keys, self.signing_seed)
+
+    def only_current(self) -> KeySet:
+        """A copy without the retired master keys (rotation's last step)."""
+        return KeySet(
+            self.current, {self.current: self.master_keys[self.current]}, self.signing_seed
+        )
+
+    # --- wrapping data keys -------------------------------------------------------------
+    def wrap(self, data_key: bytes, context: bytes) -> tuple[str, bytes]:
+        """(master key id, nonce||ciphertext) of `data_key`, bound to `context`."""
+        nonce = secrets.token_bytes(NONCE)
+        aad = b"kiosk-dek|" + self.current.encode() + b"|" + context
+        ct = AESGCM(self.master_keys[self.current]).encrypt(nonce, data_key, aad)
+        return self.current, nonce + ct
+
+    def unwrap(self, key_id: str, wrapped: bytes, context: bytes) -> bytes:
+        key = self.master_keys.get(key_id)
+        if key is None:
+            raise RecordUnreadable(f"master key {key_id} is not held")
+        aad = b"kiosk-dek|" + key_id.encode() + b"|" + context
+        try:
+            return AESGCM(key).decrypt(wrapped[:NONCE], wrapped[NONCE:], aad)
+        except InvalidTag:
+            raise RecordUnreadable(f"data key wrapped by {key_id} fails authentication") from None
+
+    # --- signing ------------------------------------------------------------------------
+    @property
+    def public_key(self) -> bytes:
+        return self.signer.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+    @property
+    def signing_key_id(self) -> str:
+        return "ed25519-" + hashlib.sha256(self.public_key).hexdigest()[:16]
+
+    def sign(self, message: bytes) -> bytes:
+        return self.signer.sign(message)
+
+    # --- serialisation ------------------------------------------------------------------
+    def to_json(self) -> bytes:
+        obj = {
+            "format": FORMAT,
+            "current": self.current,
+            "master_keys": {k: _b64(v) for k, v in sorted(self.master_keys.items())},
+            "signing_key": _b64(self.signing_seed),
+        }
+        return json.dumps(obj, indent=1, sort_keys=True).encode("ascii")
+
+    @classmethod
+    def from_json(cls, raw: bytes, where: str) -> KeySet:
+        try:
+            obj = json.loads(raw)
+            if obj.get("format") != FORMAT:
+                raise ValueError(f"unknown key file format {obj.get('format')!r}")
+            return cls(
+                str(obj["current"]),
+                {str(k): _unb64(v) for k, v in obj["master_keys"].items()},
+                _unb64(obj["signing_key"]),
+            )
+        except (ValueError, KeyError, TypeError, AttributeError) as e:
+            raise KeyUnreadable(f"{where}: not a kiosk key file ({type(e).__name__})") from None
+
+
+def verify_signature(public_key: bytes, signature: bytes, message: bytes) -> bool:
+    """True when `signature` over `message` was made by the Ed25519 `public_key`."""
+    try:
+        Ed25519PublicKey.from_public_bytes(public_key).verify(signature, message)
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+def seal(data_key: bytes, plaintext: bytes, context: bytes) -> bytes:
+    """AES-256-GCM: nonce||ciphertext||tag, bound to `context`."""
+    nonce = secrets.token_bytes(NONCE)
+    return nonce + AESGCM(data_key).encrypt(nonce, plaintext, b"kiosk-record|" + context)
+
+
+def open_sealed(data_key: bytes, sealed: bytes, context: bytes) -> bytes:
+    try:
+        return AESGCM(data_key).decrypt(sealed[:NONCE], sealed[NONCE:], b"kiosk-record|" + context)
+    except InvalidTag:
+        raise RecordUnreadable("record fails authentication") from None
+
+
+class KeySource(Protocol):
+    """Where the key set is kept. `version()` changes whenever another process saves."""
+
+    def load(self) -> KeySet | None: ...
+
+    def save(self, keys: KeySet) -> None: ...
+
+    def version(self) -> object: ...
+
+    def describe(self) -> str: ...
+
+
+class KeyFile:
+    """A 0600 JSON key file, replaced atomically (write, fsync, rename, fsync dir)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def describe(self) -> str:
+        return f"file {self.path}"
+
+    def version(self) -> object:
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+    def load(self) -> KeySet | None:
+        try:
+            fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW)
+        except FileNotFoundError:
+            return None
+        except OSError as e:
+            raise KeyUnreadable(f"{self.path}: {type(e).__name__} errno {e.errno}") from None
+        with os.fdopen(fd, "rb") as f:
+            mode = os.fstat(f.fileno()).st_mode
+            if stat.S_IMODE(mode) & 0o077:
+                raise KeyUnreadable(f"{self.path}: mode {oct(stat.S_IMODE(mode))}, expected 0600")
+            raw = f.read()
+        return KeySet.from_json(raw, str(self.path))
+
+    def save(self, keys: KeySet) -> None:
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+            try:
+                os.fchmod(fd, 0o600)
+                os.write(fd, keys.to_json())
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(tmp, self.path)
+            _fsync_dir(self.path.parent)
+        except OSError as e:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise (from_os(e) or KeyUnreadable(f"{self.path}: cannot write")) from None
+
+
+class KeyringKeySource:
+    """The same JSON in the system keyring (Secret Service, ...), when `keyring` is installed."""
+
+    SERVICE = "madoguchi-kiosk"
+
+    def __init__(self, username: str) -> None:
+        import keyring  # optional dependency: only imported when chosen
+
+        self._keyring = keyring
+        self.username = username
+
+    @staticmethod
+    def available() -> bool:
+        try:
+            import keyring  # noqa: F401
+        except ImportError:
+            return False
+        return True
+
+    def describe(self) -> str:
+        return f"keyring {self.SERVICE}/{self.username}"
+
+    def version(self) -> object:
+        raw = self._keyring.get_password(self.SERVICE, self.username)
+        return None if raw is None else hashlib.sha256(raw.encode()).hexdigest()
+
+    def load(self) -> KeySet | None:
+        raw = self._keyring.get_password(self.SERVICE, self.username)
+        return None if raw is None else KeySet.from_json(raw.encode(), self.describe())
+
+    def save(self, keys: KeySet) -> None:
+        self._keyring.set_password(self.SERVICE, self.username, keys.to_json().decode("ascii"))
+
+
+def _fsync_dir(d: Path) -> None:
+    fd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

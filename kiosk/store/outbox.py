@@ -1,0 +1,187 @@
+"""Sinks that carry signed submission documents to the back office.
+
+A sink delivers one document at a time and says whether a failure is worth retrying. Every
+sink sends the idempotency key with the document, so the back office can drop a copy it
+already has: a document may travel twice (the kiosk crashed between delivering and marking
+it delivered), but it is accepted once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import os
+import re
+import ssl
+from datetime import timedelta
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import urlsplit
+
+from kiosk.config import SinkSettings
+from kiosk.paths import DataDir
+from kiosk.store.errors import DeliveryFailed, from_os
+
+_KEY = re.compile(r"^[A-Za-z0-9_-]{8,80}$")
+
+
+def check_idempotency_key(key: str) -> str:
+    """`key` if it is 8-80 characters of [A-Za-z0-9_-] (safe as a file name and a header)."""
+    if not _KEY.fullmatch(key):
+        raise ValueError("idempotency key must be 8-80 characters of A-Z a-z 0-9 _ -")
+    return key
+
+
+def backoff(attempts: int, base_s: int, max_s: int) -> timedelta:
+    """Wait before the next try after `attempts` failures: base, 2×base, 4×base … up to max."""
+    return timedelta(seconds=min(max_s, base_s * (2 ** max(0, attempts - 1))))
+
+
+class Sink(Protocol):
+    """Delivers one signed document. Raises `DeliveryFailed` (retryable or not)."""
+
+    kind: str
+
+    def deliver(self, document: bytes, idempotency_key: str, reference: str) -> None: ...
+
+
+class FolderSink:
+    """Signed-file drop into a folder (a city's closed network, a USB transfer).
+
+    The file is `<idempotency key>.json`, written to a hidden temporary name, fsynced and
+    renamed, so the receiver never sees half a file. Delivering the same key again leaves
+    the one file as it is.
+    """
+
+    kind = "folder"
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def path_for(self, idempotency_key: str) -> Path:
+        return self.folder / f"{check_idempotency_key(idempotency_key)}.json"
+
+    def deliver(self, document: bytes, idempotency_key: str, reference: str) -> None:
+        final = self.path_for(idempotency_key)
+        if final.exists():
+            return  # delivered before the kiosk could mark it: once is enough
+        tmp = self.folder / f".{final.name}.{os.getpid()}.part"
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
+            try:
+                view = memoryview(document)
+                while view:
+                    view = view[os.write(fd, view) :]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(tmp, final)
+            dfd = os.open(self.folder, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                os.fsync(dfd)
+            finally:
+                os.close(dfd)
+        except OSError as e:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            known = from_os(e)
+            detail = f"folder sink: {known.message_id if known else type(e).__name__}"
+            raise DeliveryFailed(f"{detail} errno {e.errno}", retryable=True) from None
+
+
+class HttpsSink:
+    """POST over HTTPS with mutual TLS; the `Idempotency-Key` header lets the server dedupe.
+
+    2xx and 409 (already have it) mean delivered; 408, 429 and 5xx and network errors are
+    retried; any other status holds the document for staff.
+    """
+
+    kind = "https"
+
+    def __init__(
+        self,
+        url: str,
+        client_cert: Path,
+        client_key: Path,
+        ca_cert: Path | None,
+        timeout_s: float = 10.0,
+    ) -> None:
+        parts = urlsplit(url)
+        if parts.scheme != "https" or not parts.hostname:
+            raise ValueError("sink url must be https://host[:port]/path")
+        self.host = parts.hostname
+        self.port = parts.port or 443
+        self.path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        self.timeout_s = timeout_s
+        ctx = ssl.create_default_context(cafile=str(ca_cert) if ca_cert else None)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        ctx.load_cert_chain(str(client_cert), str(client_key))
+        self.context = ctx
+
+    def deliver(self, document: bytes, idempotency_key: str, reference: str) -> None:
+        conn = http.client.HTTPSConnection(
+            self.host, self.port, context=self.context, timeout=self.timeout_s
+        )
+        try:
+            conn.request(
+                "POST",
+                self.path,
+                body=document,
+                headers={
+                    "Content-Type": "application/json",
+                    "Idempotency-Key": check_idempotency_key(idempotency_key),
+                    "X-Kiosk-Reference": reference,
+                },
+            )
+            resp = conn.getresponse()
+            resp.read()
+            status = resp.status
+        except ssl.SSLError as e:
+            raise DeliveryFailed(f"https sink: TLS {e.reason or type(e).__name__}") from None
+        except (OSError, http.client.HTTPException) as e:
+            raise DeliveryFailed(f"https sink: {type(e).__name__}") from None
+        finally:
+            conn.close()
+        if 200 <= status < 300 or status == 409:
+            return
+        retry = status in (408, 425, 429) or status >= 500
+        raise DeliveryFailed(f"https sink: HTTP {status}", retryable=retry)
+
+
+class NoSink:
+    """Keeps everything in the outbox (an outreach laptop synced by hand later)."""
+
+    kind = "none"
+
+    def deliver(self, document: bytes, idempotency_key: str, reference: str) -> None:
+        raise DeliveryFailed("no sink configured", retryable=True)
+
+
+def sink_from_settings(settings: SinkSettings, data: DataDir) -> Sink:
+    """The sink `[sink]` names; bad paths or URLs raise `ValueError` naming the key."""
+    if settings.kind == "folder":
+        return FolderSink(Path(settings.folder) if settings.folder else data.outbox_dir)
+    if settings.kind == "https":
+        for key in ("url", "client_cert", "client_key"):
+            if not getattr(settings, key):
+                raise ValueError(f"sink.{key} is required when sink.kind = 'https'")
+        return HttpsSink(
+            settings.url,
+            Path(settings.client_cert),
+            Path(settings.client_key),
+            Path(settings.ca_cert) if settings.ca_cert else None,
+            timeout_s=settings.timeout_s,
+        )
+    return NoSink()
+
+
+__all__ = [
+    "FolderSink",
+    "HttpsSink",
+    "NoSink",
+    "Sink",
+    "backoff",
+    "check_idempotency_key",
+    "sink_from_settings",
+]

@@ -1,0 +1,739 @@
+"""The kiosk's store: submissions (encrypted, signed, durable), the outbox, the audit log.
+
+`Store.open(data, settings)` gives a ready store; every method that writes has committed
+before it returns. Environment faults raise `kiosk.store.errors.StoreError` subclasses
+(`StorageFull` → offer the paper route); anything else is a bug.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+import statistics
+import threading
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlite_utils
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from kiosk.config import Settings
+from kiosk.paths import DataDir
+from kiosk.store import audit as audit_mod
+from kiosk.store import db as db_mod
+from kiosk.store.audit import AuditEntry, ChainReport
+from kiosk.store.errors import DeliveryFailed, KeyMissing, RecordUnreadable
+from kiosk.store.keys import KeyFile, KeySet, KeySource, open_sealed, seal, verify_signature
+from kiosk.store.outbox import Sink, backoff, check_idempotency_key
+
+Clock = Callable[[], datetime]
+ENVELOPE_VERSION = 1
+ENVELOPE_SCHEMA = "https://madoguchi-kiosk.example/schema/submission-envelope.v1.json"
+_REF_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(t: datetime) -> str:
+    """Fixed-width UTC time, so text order is time order."""
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_iso(s: str) -> datetime:
+    return datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+def new_reference() -> str:
+    """A receipt reference like `7K3M-Q9XD-2A4B` (60 random bits, easy to read aloud)."""
+    chars = "".join(secrets.choice(_REF_ALPHABET) for _ in range(12))
+    return f"{chars[:4]}-{chars[4:8]}-{chars[8:]}"
+
+
+def new_idempotency_key() -> str:
+    """A fresh key for one submission: make it once per review screen, reuse it on retry."""
+    return secrets.token_urlsafe(18)
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file that goes with a submission (a photo of the damage); encrypted with it."""
+
+    data: bytes
+    media_type: str = "image/jpeg"
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What a procedure hands to the store. `payload` follows `docs/schema/<kind>.v<n>.json`.
+
+    `categories` and `purpose` are recorded in the audit log (never the payload itself).
+    """
+
+    kind: str
+    schema_version: int
+    payload: Mapping[str, Any]
+    attachments: Sequence[Attachment | bytes] = ()
+    idempotency_key: str = field(default_factory=new_idempotency_key)
+    categories: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """Proof the submission is stored durably. `duplicate`: the key was seen before."""
+
+    reference: str
+    idempotency_key: str
+    kind: str
+    created_at: datetime
+    duplicate: bool = False
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    reference: str
+    kind: str
+    status: str
+    attempts: int
+    created_at: str
+    next_attempt_at: str
+    last_error: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class OutboxStatus:
+    pending: int
+    held: int
+    delivered: int
+    oldest_pending_at: str | None
+    next_attempt_at: str | None
+    items: tuple[OutboxItem, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "pending": self.pending,
+            "held": self.held,
+            "delivered": self.delivered,
+            "oldest_pending_at": self.oldest_pending_at,
+            "next_attempt_at": self.next_attempt_at,
+            "items": [i.to_json() for i in self.items],
+        }
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    delivered: int
+    retry_later: int
+    held: int
+    remaining: int
+    errors: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.__dict__, "errors": list(self.errors)}
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    submissions: int
+    audit_entries: int
+    tmp_files: int
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class RotationReport:
+    new_key_id: str
+    retired_key_ids: tuple[str, ...]
+    rewrapped: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.__dict__, "retired_key_ids": list(self.retired_key_ids)}
+
+
+class Store:
+    """One kiosk database. Thread-safe: a lock serialises use of the one connection."""
+
+    def __init__(
+        self,
+        db: sqlite_utils.Database,
+        data: DataDir,
+        settings: Settings,
+        keys: KeySource,
+        clock: Clock,
+    ) -> None:
+        self._db = db
+        self.data = data
+        self.settings = settings
+        self._source = keys
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._keys: KeySet | None = None
+        self._keys_version: object = object()
+        # Store-driven events (delivery, purge) are logged under one session per process.
+        self.system_session = audit_mod.new_session_id()
+
+    # --- opening and closing ---------------------------------------------------------------
+    @classmethod
+    def open(
+        cls,
+        data: DataDir,
+        settings: Settings,
+        clock: Clock = utc_now,
+        keys: KeySource | None = None,
+    ) -> Store:
+        """Open (creating and migrating) `data.database`; load or create the master key."""
+        data.ensure()
+        max_mb = settings.retention.max_database_mb
+        db = db_mod.connect(data.database, max_pages=(max_mb * 1024 * 1024) // 4096 or None)
+        store = cls(db, data, settings, keys or KeyFile(data.key_file), clock)
+        try:
+            store._ensure_keys()
+        except BaseException:
+            db.close()
+            raise
+        return store
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    def _ensure_keys(self) -> None:
+        with self._lock, db_mod.write_transaction(self._db):
+            keys = self._source.load()
+            if keys is None:
+                held = self._db.execute("SELECT count(*) FROM submissions").fetchone()[0]
+                audited = self._db.execute("SELECT count(*) FROM audit").fetchone()[0]
+                if held or audited:
+                    raise KeyMissing(f"{self._source.describe()}: missing, records need it")
+                keys = KeySet.generate()
+                self._source.save(keys)
+            self._keys, self._keys_version = keys, self._source.version()
+            self._set_meta("signing_public_key", base64.b64encode(keys.public_key).decode())
+
+    def _current_keys(self) -> KeySet:
+        """The key set, re-read when another process (a rotation) changed it."""
+        version = self._source.version()
+        if version != self._keys_version or self._keys is None:
+            loaded = self._source.load()
+            if loaded is None:
+                raise KeyMissing(f"{self._source.describe()}: missing")
+            self._keys, self._keys_version = loaded, version
+        return self._keys
+
+    def _meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+        return None if row is None else str(row[0])
+
+    def _set_meta(self, key: str, value: str) -> None:
+        self._db.execute(
+            "INSERT INTO meta(key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [key, value],
+        )
+
+    def _write(self) -> Any:
+        return db_mod.write_transaction(self._db)
+
+    # --- submissions ---------------------------------------------------------------------
+    def submit(
+        self, submission: Submission, *, session_id: str | None = None, role: str = "resident"
+    ) -> Receipt:
+        """Store `submission` in the outbox; committed to disk when this returns.
+
+        The same idempotency key twice gives the first receipt back (`duplicate=True`) and
+        stores nothing new. With `session_id`, a `submission.created` audit entry is written
+        in the same transaction. Raises `StorageFull` when the disk is full — then nothing
+        of this submission remains.
+        """
+        key = check_idempotency_key(submission.idempotency_key)
+        _check_kind(submission.kind, submission.schema_version)
+        attachments = [
+            a if isinstance(a, Attachment) else Attachment(a) for a in submission.attachments
+        ]
+        if session_id is not None:  # a bad audit field is a bug: fail before writing anything
+            audit_mod.check_entry(
+                "submission.created", session_id, role, submission.categories, submission.kind,
+                {"procedure": submission.kind},
+            )  # fmt: skip
+        with self._lock, self._write():
+            row = self._db.execute(
+                "SELECT reference, kind, created_at FROM submissions WHERE idempotency_key = ?",
+                [key],
+            ).fetchone()
+            if row is not None:
+                return Receipt(row[0], key, row[1], parse_iso(row[2]), duplicate=True)
+            keys = self._current_keys()
+            now = self._clock()
+            reference = new_reference()
+            while self._db.execute(
+                "SELECT 1 FROM submissions WHERE reference = ?", [reference]
+            ).fetchone():
+                reference = new_reference()
+            document = self._sign(
+                {
+                    "envelope_version": ENVELOPE_VERSION,
+                    "$schema": ENVELOPE_SCHEMA,
+                    "kiosk_id": self.settings.site.kiosk_id,
+                    "reference": reference,
+                    "idempotency_key": key,
+                    "kind": submission.kind,
+                    "schema_version": submission.schema_version,
+                    "created_at": iso(now),
+                    "payload": dict(submission.payload),
+                    "attachments": [
+                        {
+                            "media_type": a.media_type,
+                            "sha256": hashlib.sha256(a.data).hexdigest(),
+                            "data": base64.b64encode(a.data).decode("ascii"),
+                        }
+                        for a in attachments
+                    ],
+                },
+                keys,
+            )
+            data_key = AESGCM.generate_key(256)
+            key_id, wrapped = keys.wrap(data_key, reference.encode())
+            sealed = seal(data_key, document, reference.encode())
+            del data_key, document
+            self._db.execute(
+                "INSERT INTO submissions (reference, idempotency_key, kind, schema_version, "
+                "created_at, master_key_id, wrapped_key, document, size, status, attempts, "
+                "next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?)",
+                [reference, key, submission.kind, submission.schema_version, iso(now), key_id,
+                 wrapped, sealed, len(sealed), iso(now)],
+            )  # fmt: skip
+            if session_id is not None:
+                self._append_audit(
+                    "submission.created", session_id, role, submission.categories,
+                    submission.kind, {"procedure": submission.kind, "reference": reference},
+                )  # fmt: skip
+        return Receipt(reference, key, submission.kind, now)
+
+    def _sign(self, doc: dict[str, Any], keys: KeySet) -> bytes:
+        signed = audit_mod.canonical(doc)
+        doc["signature"] = {
+            "alg": "Ed25519",
+            "key_id": keys.signing_key_id,
+            "public_key": base64.b64encode(keys.public_key).decode("ascii"),
+            "value": base64.b64encode(keys.sign(signed)).decode("ascii"),
+        }
+        return audit_mod.canonical(doc)
+
+    def document(self, reference: str) -> bytes:
+        """The signed envelope (canonical JSON bytes) of one stored submission."""
+        with self._lock, db_mod.storage_errors():
+            row = self._db.execute(
+                "SELECT master_key_id, wrapped_key, document FROM submissions WHERE reference = ?",
+                [reference],
+            ).fetchone()
+            if row is None:
+                raise KeyError(reference)
+            try:
+                data_key = self._current_keys().unwrap(row[0], row[1], reference.encode())
+            except RecordUnreadable:
+                self._keys_version = object()  # a rotation may have just replaced the file
+                data_key = self._current_keys().unwrap(row[0], row[1], reference.encode())
+            return open_sealed(data_key, row[2], reference.encode())
+
+    def read(self, reference: str) -> dict[str, Any]:
+        """The envelope of `reference` as a dict, after checking its signature."""
+        doc: dict[str, Any] = json.loads(self.document(reference))
+        if not verify_envelope(doc):
+            raise RecordUnreadable(f"{reference}: signature does not verify")
+        return doc
+
+    def references(self) -> list[str]:
+        with self._lock, db_mod.storage_errors():
+            return [r[0] for r in self._db.execute("SELECT reference FROM submissions ORDER BY id")]
+
+    # --- outbox ----------------------------------------------------------------------------
+    def outbox_status(self, limit: int = 50) -> OutboxStatus:
+        with self._lock, db_mod.storage_errors():
+            counts = dict(
+                self._db.execute(
+                    "SELECT status, count(*) FROM submissions GROUP BY status"
+                ).fetchall()
+            )
+            first = self._db.execute(
+                "SELECT min(created_at), min(next_attempt_at) FROM submissions "
+                "WHERE status = 'pending'"
+            ).fetchone()
+            items = tuple(
+                OutboxItem(*r)
+                for r in self._db.execute(
+                    "SELECT reference, kind, status, attempts, created_at, next_attempt_at, "
+                    "last_error FROM submissions WHERE status != 'delivered' ORDER BY id LIMIT ?",
+                    [limit],
+                )
+            )
+        return OutboxStatus(
+            counts.get("pending", 0), counts.get("held", 0), counts.get("delivered", 0),
+            first[0], first[1], items,
+        )  # fmt: skip
+
+    def sync(self, sink: Sink, *, retry_held: bool = False, force: bool = False) -> SyncReport:
+        """Deliver every due submission through `sink`; each is marked delivered once accepted.
+
+        Not due yet (backing off) ones wait unless `force`. A crash between delivery and
+        marking sends the document again with the same idempotency key.
+        """
+        now = self._clock()
+        with self._lock, self._write():
+            if retry_held:
+                self._db.execute("UPDATE submissions SET status = 'pending' WHERE status = 'held'")
+            due = self._db.execute(
+                "SELECT reference, idempotency_key, attempts FROM submissions "
+                "WHERE status = 'pending' AND (? OR next_attempt_at <= ?) ORDER BY id",
+                [force, iso(now)],
+            ).fetchall()
+        delivered = retry = held = 0
+        errors: list[str] = []
+        cfg = self.settings.sink
+        for reference, key, attempts in due:
+            document = self.document(reference)
+            try:
+                sink.deliver(document, key, reference)
+            except DeliveryFailed as e:
+                attempts += 1
+                later = self._clock() + backoff(attempts, cfg.retry_base_s, cfg.retry_max_s)
+                status = "pending" if e.retryable else "held"
+                with self._lock, self._write():
+                    self._db.execute(
+                        "UPDATE submissions SET attempts = ?, next_attempt_at = ?, last_error = ?, "
+                        "status = ? WHERE reference = ?",
+                        [attempts, iso(later), e.detail[:200], status, reference],
+                    )
+                errors.append(e.detail)
+                if e.retryable:
+                    retry += 1
+                else:
+                    held += 1
+                continue
+            with self._lock, self._write():
+                self._db.execute(
+                    "UPDATE submissions SET status = 'delivered', delivered_at = ?, sink = ?, "
+                    "attempts = attempts + 1, last_error = NULL WHERE reference = ?",
+                    [iso(self._clock()), sink.kind, reference],
+                )
+                self._append_audit(
+                    "submission.delivered", self.system_session, "system", (), "administration",
+                    {"reference": reference, "sink": sink.kind},
+                )  # fmt: skip
+            delivered += 1
+        remaining = self.outbox_status(limit=0)
+        return SyncReport(delivered, retry, held, remaining.pending + remaining.held, tuple(errors))
+
+    # --- audit log -------------------------------------------------------------------------
+    def audit(
+        self,
+        event: str,
+        *,
+        session_id: str,
+        role: str = "resident",
+        categories: Sequence[str] = (),
+        purpose: str = "identity",
+        **fields: object,
+    ) -> AuditEntry:
+        """Append one entry; fields outside the allow-list raise `AuditRejected` (a bug)."""
+        with self._lock, self._write():
+            return self._append_audit(event, session_id, role, categories, purpose, fields)
+
+    def _append_audit(
+        self,
+        event: str,
+        session_id: str,
+        role: str,
+        categories: Sequence[str],
+        purpose: str,
+        fields: Mapping[str, object],
+    ) -> AuditEntry:
+        cats, clean = audit_mod.check_entry(event, session_id, role, categories, purpose, fields)
+        last = self._db.execute("SELECT seq, hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+        if last is None:
+            seq = int(self._meta("audit_anchor_seq") or 0) + 1
+            prev = self._meta("audit_anchor_hash") or audit_mod.GENESIS
+        else:
+            seq, prev = int(last[0]) + 1, str(last[1])
+        entry = AuditEntry(
+            seq, iso(self._clock()), self.settings.site.kiosk_id, session_id, role, event,
+            cats, purpose, clean, prev, "",
+        )  # fmt: skip
+        entry = AuditEntry(**{**entry.__dict__, "hash": audit_mod.chain_hash(prev, entry.body())})
+        self._db.execute(
+            "INSERT INTO audit (seq, ts, kiosk_id, session_id, role, event, categories, purpose, "
+            "fields, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [entry.seq, entry.ts, entry.kiosk_id, entry.session_id, entry.role, entry.event,
+             json.dumps(list(cats)), purpose, json.dumps(clean, sort_keys=True), prev, entry.hash],
+        )  # fmt: skip
+        signature = self._current_keys().sign(audit_mod.head_message(entry.seq, entry.hash))
+        self._set_meta("audit_head", f"{entry.seq}:{entry.hash}")
+        self._set_meta("audit_head_signature", base64.b64encode(signature).decode("ascii"))
+        return entry
+
+    def audit_entries(self, since: datetime | None = None) -> Iterator[AuditEntry]:
+        """Entries in stored order (oldest first)."""
+        with self._lock, db_mod.storage_errors():
+            rows = self._db.execute(
+                "SELECT seq, ts, kiosk_id, session_id, role, event, categories, purpose, fields, "
+                "prev_hash, hash FROM audit WHERE ts >= ? ORDER BY id",
+                [iso(since) if since else ""],
+            ).fetchall()
+        for r in rows:
+            yield AuditEntry(
+                r[0], r[1], r[2], r[3], r[4], r[5], tuple(json.loads(r[6])), r[7],
+                json.loads(r[8]), r[9], r[10],
+            )  # fmt: skip
+
+    def verify_audit(self) -> ChainReport:
+        """Check the whole chain from the purge anchor to the signed head."""
+        with self._lock, db_mod.storage_errors():
+            anchor_seq = int(self._meta("audit_anchor_seq") or 0)
+            anchor_hash = self._meta("audit_anchor_hash") or audit_mod.GENESIS
+            head_text = self._meta("audit_head")
+            sig = self._meta("audit_head_signature")
+        head = None
+        if head_text and sig:
+            s, h = head_text.split(":", 1)
+            head = (int(s), h, base64.b64decode(sig))
+        # Only the key held outside the database is trusted to vouch for the head.
+        public = self._current_keys().public_key
+        return audit_mod.verify_chain(
+            self.audit_entries(),
+            anchor_seq,
+            anchor_hash,
+            head,
+            lambda signature, msg: verify_signature(public, signature, msg),
+        )
+
+    def stats(self, since: datetime | None = None) -> dict[str, Any]:
+        """How the kiosk serves people, from the audit log only (no personal data)."""
+        return audit_stats(self.audit_entries(since))
+
+    # --- retention -------------------------------------------------------------------------
+    def purge(self, reason: str = "manual") -> PurgeReport:
+        """Delete what retention allows: delivered submissions, old audit entries, stale tmp files.
+
+        Undelivered submissions are never purged. The audit chain stays verifiable: the last
+        purged entry's hash becomes the anchor the remaining chain starts from.
+        """
+        now = self._clock()
+        ret = self.settings.retention
+        sub_cut = iso(now - timedelta(days=ret.delivered_submissions_days))
+        audit_cut = iso(now - timedelta(days=ret.audit_days))
+        with self._lock, self._write():
+            n_sub = self._db.execute(
+                "DELETE FROM submissions WHERE status = 'delivered' AND delivered_at < ?", [sub_cut]
+            ).rowcount
+            last = self._db.execute(
+                "SELECT seq, hash FROM audit WHERE ts < ? ORDER BY id DESC LIMIT 1", [audit_cut]
+            ).fetchone()
+            n_audit = 0
+            if last is not None:
+                self._set_meta("audit_purge", "1")
+                n_audit = self._db.execute(
+                    "DELETE FROM audit WHERE id <= (SELECT id FROM audit WHERE seq = ?)", [last[0]]
+                ).rowcount
+                self._set_meta("audit_purge", "0")
+                self._set_meta("audit_anchor_seq", str(last[0]))
+                self._set_meta("audit_anchor_hash", str(last[1]))
+            why = reason if reason in audit_mod.REASONS else "other"
+            self._append_audit(
+                "data.purged", self.system_session, "system", (), "retention",
+                {"count": n_sub + n_audit, "reason": why},
+            )  # fmt: skip
+            self._set_meta("last_purge", iso(now))
+        n_tmp = self._purge_tmp(now)
+        with self._lock, db_mod.storage_errors():
+            # Old page images in the WAL go too, not only the rows.
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return PurgeReport(n_sub, n_audit, n_tmp)
+
+    def purge_if_due(self) -> PurgeReport | None:
+        """The daily purge: call it from a timer (hourly is fine); runs at most once a day."""
+        with self._lock, db_mod.storage_errors():
+            last = self._meta("last_purge")
+        if last is not None and self._clock() - parse_iso(last) < timedelta(days=1):
+            return None
+        return self.purge(reason="scheduled")
+
+    def _purge_tmp(self, now: datetime) -> int:
+        limit = now.timestamp() - self.settings.retention.tmp_files_hours * 3600
+        n = 0
+        tmp = self.data.tmp
+        if not tmp.is_dir():
+            return 0
+        for p in sorted(tmp.rglob("*"), reverse=True):
+            try:
+                if p.is_file() and p.stat().st_mtime < limit:
+                    p.unlink()
+                    n += 1
+            except OSError:
+                continue  # held by a running session: next purge
+        return n
+
+    # --- keys ------------------------------------------------------------------------------
+    def rotate_keys(self, batch: int = 200) -> RotationReport:
+        """New master key; every data key re-wrapped in short transactions; old keys retired.
+
+        The kiosk keeps taking submissions meanwhile (other processes notice the new key
+        file). Payloads are not re-encrypted. A crash midway is finished by the next call.
+        """
+        with self._lock:
+            keys = self._current_keys()
+            if len(keys.master_keys) == 1:  # else: finish an interrupted rotation
+                keys = keys.with_new_current()
+                self._source.save(keys)
+                self._keys, self._keys_version = keys, self._source.version()
+        rewrapped = 0
+        while True:
+            with self._lock, self._write():
+                keys = self._current_keys()
+                rows = self._db.execute(
+                    "SELECT id, reference, master_key_id, wrapped_key FROM submissions "
+                    "WHERE master_key_id != ? LIMIT ?",
+                    [keys.current, batch],
+                ).fetchall()
+                if not rows:
+                    # Under the write lock: no writer wraps with an old key before the file changes.
+                    retired = tuple(k for k in keys.master_keys if k != keys.current)
+                    if retired:
+                        self._source.save(keys.only_current())
+                    self._keys, self._keys_version = keys.only_current(), self._source.version()
+                    self._append_audit(
+                        "keys.rotated", self.system_session, "system", (), "administration",
+                        {"count": rewrapped},
+                    )  # fmt: skip
+                    return RotationReport(keys.current, retired, rewrapped)
+                for rid, reference, key_id, wrapped in rows:
+                    data_key = keys.unwrap(key_id, wrapped, reference.encode())
+                    new_id, new_wrapped = keys.wrap(data_key, reference.encode())
+                    self._db.execute(
+                        "UPDATE submissions SET master_key_id = ?, wrapped_key = ? WHERE id = ?",
+                        [new_id, new_wrapped, rid],
+                    )
+                    rewrapped += 1
+
+    def master_key_ids(self) -> dict[str, int]:
+        """How many records each master key wraps (for `kiosk keys status`)."""
+        with self._lock, db_mod.storage_errors():
+            counts = dict(
+                self._db.execute(
+                    "SELECT master_key_id, count(*) FROM submissions GROUP BY master_key_id"
+                ).fetchall()
+            )
+        return {k: counts.get(k, 0) for k in self._current_keys().master_keys} | counts
+
+    @property
+    def current_key_id(self) -> str:
+        return self._current_keys().current
+
+    @property
+    def signing_public_key(self) -> bytes:
+        return self._current_keys().public_key
+
+    def integrity_check(self) -> str:
+        with self._lock, db_mod.storage_errors():
+            return str(self._db.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+def verify_envelope(doc: Mapping[str, Any]) -> bool:
+    """True when the envelope's Ed25519 signature covers everything else in it."""
+    sig = doc.get("signature")
+    if not isinstance(sig, dict) or sig.get("alg") != "Ed25519":
+        return False
+    body = {k: v for k, v in doc.items() if k != "signature"}
+    try:
+        public = base64.b64decode(sig["public_key"], validate=True)
+        value = base64.b64decode(sig["value"], validate=True)
+    except (KeyError, ValueError, TypeError):
+        return False
+    return verify_signature(public, value, audit_mod.canonical(body))
+
+
+def _check_kind(kind: str, schema_version: int) -> None:
+    import re
+
+    if not re.fullmatch(r"[a-z][a-z0-9-]{1,39}", kind):
+        raise ValueError("submission kind must be a lower-case id like 'risai'")
+    if not isinstance(schema_version, int) or schema_version < 1:
+        raise ValueError("schema_version must be a positive integer")
+
+
+def audit_stats(entries: Iterator[AuditEntry]) -> dict[str, Any]:
+    """Counts and medians over audit entries; every output key is a fixed, non-personal label."""
+    sessions: set[str] = set()
+    ended: Counter[str] = Counter()
+    methods: Counter[str] = Counter()
+    methods_ok: Counter[str] = Counter()
+    fallbacks: Counter[str] = Counter()
+    handoffs = 0
+    not_me = 0
+    submissions: Counter[str] = Counter()
+    started: dict[tuple[str, str], datetime] = {}
+    durations: dict[str, list[float]] = defaultdict(list)
+    first = last = None
+    for e in entries:
+        first = first or e.ts
+        last = e.ts
+        f = e.fields
+        if e.event == "session.started":
+            sessions.add(e.session_id)
+        elif e.event == "session.ended":
+            ended[str(f.get("outcome", "unknown"))] += 1
+        elif e.event == "auth.attempt":
+            methods[str(f.get("method", "none"))] += 1
+            if f.get("outcome") == "ok":
+                methods_ok[str(f.get("method", "none"))] += 1
+        elif e.event == "auth.fallback":
+            fallbacks[f"{f.get('method', 'none')}->{f.get('to_method', 'none')}"] += 1
+        elif e.event == "handoff":
+            handoffs += 1
+        elif e.event == "not_me":
+            not_me += 1
+        elif e.event == "procedure.started":
+            started[(e.session_id, str(f.get("procedure")))] = parse_iso(e.ts)
+        elif e.event == "submission.created" and e.role != "system":
+            proc = str(f.get("procedure"))
+            submissions[proc] += 1
+            t0 = started.pop((e.session_id, proc), None)
+            if t0 is not None:
+                durations[proc].append((parse_iso(e.ts) - t0).total_seconds())
+    n = len(sessions)
+    completed = ended.get("completed", 0)
+    return {
+        "period": {"from": first, "to": last},
+        "sessions": n,
+        "sessions_ended": dict(sorted(ended.items())),
+        "completion_rate": round(completed / n, 3) if n else None,
+        "auth_methods": dict(sorted(methods.items())),
+        "auth_methods_succeeded": dict(sorted(methods_ok.items())),
+        "fallbacks": sum(fallbacks.values()),
+        "fallbacks_by_route": dict(sorted(fallbacks.items())),
+        "handoffs": handoffs,
+        "not_me": not_me,
+        "submissions": dict(sorted(submissions.items())),
+        "median_seconds_per_procedure": {
+            p: round(statistics.median(v), 1) for p, v in sorted(durations.items())
+        },
+    }
