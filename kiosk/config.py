@@ -115,21 +115,39 @@ class UiSettings:
 @dataclass(frozen=True)
 class SinkSettings:
     kind: Literal["folder", "https", "none"] = "folder"
-    folder: str = ""  # default: <data dir>/outbox-drop
+    folder: str = ""  # default: <data dir>/outbox
     url: str = ""
     client_cert: str = ""
     client_key: str = ""
     ca_cert: str = ""
+    timeout_s: float = 10.0
+    retry_base_s: int = 30  # first retry after this; doubles per failure
+    retry_max_s: int = 3600
+    sync_interval_s: int = 60  # how often the running kiosk tries the outbox
+
+    def validate(self) -> None:
+        if self.timeout_s <= 0:
+            raise ValueError("timeout_s must be positive")
+        if not 1 <= self.retry_base_s <= self.retry_max_s:
+            raise ValueError("need 1 <= retry_base_s <= retry_max_s")
+        if self.sync_interval_s < 1:
+            raise ValueError("sync_interval_s must be at least 1")
+        if self.kind == "https" and not self.url.startswith("https://"):
+            raise ValueError("url must start with https:// when kind = 'https'")
 
 
 @dataclass(frozen=True)
 class RetentionSettings:
     delivered_submissions_days: int = 30
     audit_days: int = 365
+    tmp_files_hours: int = 24  # leftovers in <data dir>/tmp older than this are removed
+    max_database_mb: int = 0  # 0: no cap; else the store reports "full" at this size
 
     def validate(self) -> None:
         if self.delivered_submissions_days < 0 or self.audit_days < 0:
             raise ValueError("retention days must not be negative")
+        if self.tmp_files_hours < 0 or self.max_database_mb < 0:
+            raise ValueError("must not be negative")
 
 
 @dataclass(frozen=True)
