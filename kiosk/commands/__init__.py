@@ -12,7 +12,7 @@ from pathlib import Path
 from kiosk import config as config_mod
 from kiosk import paths
 
-COMMAND_MODULES: tuple[str, ...] = ("run", "rules")
+COMMAND_MODULES: tuple[str, ...] = ("run", "rules", "audit", "outbox", "keys", "purge", "admin")
 
 
 @dataclass
