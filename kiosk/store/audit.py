@@ -221,11 +221,13 @@ def verify_chain(
     prev = anchor_hash
     n = 0
     last_seq, last_hash = anchor_seq, anchor_hash
-    for e in entries:
+    stored = list(entries)
+    present = {e.seq for e in stored}
+    for e in stored:
         n += 1
         if chain_hash(e.prev_hash, e.body()) != e.hash:
             return ChainReport(False, n, e.seq, "edited")
-        if e.seq < expected_seq:
+        if e.seq < expected_seq or (e.seq > expected_seq and expected_seq in present):
             return ChainReport(False, n, e.seq, "out_of_order")
         if e.seq > expected_seq:
             return ChainReport(False, n, e.seq, "missing_before")
