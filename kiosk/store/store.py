@@ -401,7 +401,11 @@ class Store:
         now = self._clock()
         with self._lock, self._write():
             if retry_held:
-                self._db.execute("UPDATE submissions SET status = 'pending' WHERE status = 'held'")
+                self._db.execute(
+                    "UPDATE submissions SET status = 'pending', next_attempt_at = ? "
+                    "WHERE status = 'held'",
+                    [iso(now)],
+                )
             due = self._db.execute(
                 "SELECT reference, idempotency_key, attempts FROM submissions "
                 "WHERE status = 'pending' AND (? OR next_attempt_at <= ?) ORDER BY id",

@@ -77,7 +77,9 @@ def test_personal_or_unknown_fields_are_rejected(tmp_path: Path, field: str, val
         {"role": "mayor"},
     ],
 )
-def test_values_outside_the_allow_list_are_rejected(tmp_path: Path, kwargs: dict[str, object]) -> None:
+def test_values_outside_the_allow_list_are_rejected(
+    tmp_path: Path, kwargs: dict[str, object]
+) -> None:
     event = "export" if "reference" in kwargs or "staff_id" in kwargs else "staff.check"
     if "reference" in kwargs:
         event = "submission.delivered"
@@ -102,7 +104,7 @@ def test_database_refuses_update_and_delete_of_entries(tmp_path: Path) -> None:
 
 
 def _edit(db: Path) -> None:
-    _tamper(db, "UPDATE audit SET fields = '{\"outcome\":\"ok\",\"method\":\"face\"}' WHERE seq = 3")
+    _tamper(db, 'UPDATE audit SET fields = \'{"outcome":"ok","method":"face"}\' WHERE seq = 3')
 
 
 def _edit_and_rehash(db: Path) -> None:
@@ -110,13 +112,14 @@ def _edit_and_rehash(db: Path) -> None:
     con = sqlite3.connect(db)
     row = con.execute("SELECT seq, ts, kiosk_id, session_id, role, event, categories, purpose, "
                       "fields, prev_hash FROM audit WHERE seq = 3").fetchone()  # fmt: skip
+    forged = {"method": "face", "outcome": "ok", "attempt": 1}
     body = {"seq": row[0], "ts": row[1], "kiosk_id": row[2], "session_id": row[3],
             "role": "resident", "event": row[5], "categories": json.loads(row[6]),
-            "purpose": row[7], "fields": {"method": "face", "outcome": "ok", "attempt": 1}}  # fmt: skip
+            "purpose": row[7], "fields": forged}  # fmt: skip
     new_hash = chain_hash(row[9], body)
     con.close()
-    _tamper(db, "UPDATE audit SET fields = '{\"attempt\":1,\"method\":\"face\",\"outcome\":\"ok\"}',"
-            f" hash = '{new_hash}' WHERE seq = 3")  # fmt: skip
+    fields = json.dumps(forged, sort_keys=True)
+    _tamper(db, f"UPDATE audit SET fields = '{fields}', hash = '{new_hash}' WHERE seq = 3")
 
 
 def _rehash_everything(db: Path) -> None:
@@ -151,7 +154,9 @@ def _delete_last(db: Path) -> None:
 
 def _reorder(db: Path) -> None:
     # Swap the stored positions of entries 3 and 4 (every column but the row id).
-    cols = "seq, ts, kiosk_id, session_id, role, event, categories, purpose, fields, prev_hash, hash"
+    cols = (
+        "seq, ts, kiosk_id, session_id, role, event, categories, purpose, fields, prev_hash, hash"
+    )
     _tamper(
         db,
         f"CREATE TEMP TABLE t AS SELECT id, {cols} FROM audit WHERE seq IN (3, 4)",
@@ -165,7 +170,9 @@ def _reorder(db: Path) -> None:
 
 
 def _insert(db: Path) -> None:
-    cols = "seq, ts, kiosk_id, session_id, role, event, categories, purpose, fields, prev_hash, hash"
+    cols = (
+        "seq, ts, kiosk_id, session_id, role, event, categories, purpose, fields, prev_hash, hash"
+    )
     _tamper(db, f"INSERT INTO audit ({cols}) SELECT seq + 100, {cols.split(', ', 1)[1]} "
             "FROM audit WHERE seq = 2")  # fmt: skip
 

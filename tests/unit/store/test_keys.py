@@ -114,7 +114,9 @@ class _Keyring(types.ModuleType):
         self.secrets[(service, user)] = value
 
 
-def test_keys_can_live_in_the_system_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_keys_can_live_in_the_system_keyring(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ring = _Keyring()
     monkeypatch.setitem(sys.modules, "keyring", ring)
     assert KeyringKeySource.available()

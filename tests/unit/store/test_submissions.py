@@ -77,7 +77,9 @@ def test_each_record_has_its_own_data_key(tmp_path: Path) -> None:
     con = sqlite3.connect(tmp_path / "kiosk.db")
     rows = {
         r[0]: r[1:]
-        for r in con.execute("SELECT reference, master_key_id, wrapped_key, document FROM submissions")
+        for r in con.execute(
+            "SELECT reference, master_key_id, wrapped_key, document FROM submissions"
+        )
     }
     con.close()
     key_a = keys.unwrap(rows[a.reference][0], rows[a.reference][1], a.reference.encode())
