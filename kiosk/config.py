@@ -82,17 +82,24 @@ class CameraSettings:
 
 @dataclass(frozen=True)
 class FaceSettings:
-    threshold: float = 0.5
-    max_attempts: int = 3
-    frames_window: int = 8
-    best_of: int = 3
-    liveness: bool = True
+    threshold: float = 0.5  # see docs/face.md: `kiosk face evaluate` on a consented set
+    max_attempts: int = 3  # then offer the PIN or a staff check; nothing is ever locked
+    frames_window: int = 8  # n: quality-passed frames an attempt may encode
+    best_of: int = 3  # k: the decision uses the mean of the best k of those n distances
+    attempt_s: float = 15.0  # an attempt without a decision ends after this many seconds
+    liveness: bool = True  # head-turn challenge against printed photos and screens
+    turn_yaw: float = 0.10  # liveness: yaw change needed, in eye distances
+    parallax: float = 1.4  # liveness: the background must stay while the head turns, by this
 
     def validate(self) -> None:
         if not 0.0 < self.threshold < 1.5:
             raise ValueError("threshold must be between 0 and 1.5")
         if self.max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
+        if not 1 <= self.best_of <= self.frames_window:
+            raise ValueError("best_of must be between 1 and frames_window")
+        if self.attempt_s <= 0 or self.turn_yaw <= 0 or self.parallax <= 0:
+            raise ValueError("attempt_s, turn_yaw and parallax must be positive")
 
 
 @dataclass(frozen=True)
