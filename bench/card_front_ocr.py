@@ -1,0 +1,78 @@
+"""Card-front OCR read rate on synthetic card fronts (layout unconfirmed; no real card images).
+
+Writes bench/results/card_front_ocr.json: for mild and hard camera conditions, the share of
+frames where each field and the whole 照合番号B were read, and — the figure that must stay 0 —
+how often a field came back with a wrong value instead of None.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from kiosk.devices.card.front_ocr import CardFrontReader
+from tests.unit.card_front.synthetic import photograph, random_capture, random_face, render_front
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def measure(samples: int, hard: bool, seed: int) -> dict[str, object]:
+    """Read `samples` synthetic fronts and count right, unread and wrong fields."""
+    rng = random.Random(seed)
+    reader = CardFrontReader()
+    keys = ("birth", "expiry", "code", "pin_b")
+    counts = {k: {"right": 0, "unread": 0, "wrong": 0} for k in keys}
+    seconds: list[float] = []
+    for i in range(samples):
+        face = random_face(rng)
+        frame = photograph(render_front(face), random_capture(rng, hard=hard), seed=seed + i)
+        start = time.perf_counter()
+        reading = reader.read(frame)
+        seconds.append(time.perf_counter() - start)
+        got = {
+            "birth": reading.birth_date,
+            "expiry": reading.expiry_year.value,
+            "code": reading.security_code.value,
+            "pin_b": reading.pin_b(),
+        }
+        want = {
+            "birth": face.birth,
+            "expiry": face.expiry.year,
+            "code": face.security_code,
+            "pin_b": face.expected_pin_b(),
+        }
+        for key, value in got.items():
+            if value is None:
+                counts[key]["unread"] += 1
+            elif value == want[key]:
+                counts[key]["right"] += 1
+            else:
+                counts[key]["wrong"] += 1
+    return {
+        "samples": samples,
+        "fields": counts,
+        "pin_b_read_rate": counts["pin_b"]["right"] / samples,
+        "wrong_value_count": sum(c["wrong"] for c in counts.values()),
+        "median_seconds": statistics.median(seconds),
+    }
+
+
+def main() -> None:
+    samples = int(sys.argv[1]) if len(sys.argv) > 1 else 40
+    result = {
+        "benchmark": "card_front_ocr",
+        "note": "synthetic fronts rendered with Noto Sans CJK; card layout unconfirmed",
+        "mild": measure(samples, hard=False, seed=1000),
+        "hard": measure(samples, hard=True, seed=2000),
+    }
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "card_front_ocr.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Card-front OCR: synthetic card fronts and the reader."""
