@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import logging
 import secrets
 import statistics
 import threading
@@ -22,16 +23,18 @@ from typing import Any
 import sqlite_utils
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from kiosk import logs
 from kiosk.config import Settings
 from kiosk.paths import DataDir
 from kiosk.store import audit as audit_mod
 from kiosk.store import db as db_mod
 from kiosk.store.audit import AuditEntry, ChainReport
-from kiosk.store.errors import DeliveryFailed, KeyMissing, RecordUnreadable
+from kiosk.store.errors import DeliveryFailed, KeyMissing, RecordUnreadable, StorageFull
 from kiosk.store.keys import KeyFile, KeySet, KeySource, open_sealed, seal, verify_signature
 from kiosk.store.outbox import Sink, backoff, check_idempotency_key
 
 Clock = Callable[[], datetime]
+log = logging.getLogger("kiosk.store")
 ENVELOPE_VERSION = 1
 ENVELOPE_SCHEMA = "https://madoguchi-kiosk.example/schema/submission-envelope.v1.json"
 _REF_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
@@ -193,7 +196,8 @@ class Store:
         keys: KeySource | None = None,
     ) -> Store:
         """Open (creating and migrating) `data.database`; load or create the master key."""
-        data.ensure()
+        with db_mod.storage_errors():
+            data.ensure()
         max_mb = settings.retention.max_database_mb
         db = db_mod.connect(data.database, max_pages=(max_mb * 1024 * 1024) // 4096 or None)
         store = cls(db, data, settings, keys or KeyFile(data.key_file), clock)
@@ -276,6 +280,20 @@ class Store:
                 "submission.created", session_id, role, submission.categories, submission.kind,
                 {"procedure": submission.kind},
             )  # fmt: skip
+        try:
+            return self._submit(submission, key, attachments, session_id, role)
+        except StorageFull:
+            logs.event(log, "store.full", logging.ERROR, kind=submission.kind)
+            raise
+
+    def _submit(
+        self,
+        submission: Submission,
+        key: str,
+        attachments: list[Attachment],
+        session_id: str | None,
+        role: str,
+    ) -> Receipt:
         with self._lock, self._write():
             row = self._db.execute(
                 "SELECT reference, kind, created_at FROM submissions WHERE idempotency_key = ?",
@@ -415,7 +433,19 @@ class Store:
         errors: list[str] = []
         cfg = self.settings.sink
         for reference, key, attempts in due:
-            document = self.document(reference)
+            try:
+                document = self.document(reference)
+            except RecordUnreadable as e:  # one bad record must not stop the others
+                with self._lock, self._write():
+                    self._db.execute(
+                        "UPDATE submissions SET status = 'held', last_error = ? "
+                        "WHERE reference = ?",
+                        [e.message_id, reference],
+                    )
+                logs.event(log, "outbox.unreadable", logging.ERROR, reference=reference)
+                errors.append(e.message_id)
+                held += 1
+                continue
             try:
                 sink.deliver(document, key, reference)
             except DeliveryFailed as e:
@@ -446,6 +476,11 @@ class Store:
                 )  # fmt: skip
             delivered += 1
         remaining = self.outbox_status(limit=0)
+        if due:
+            logs.event(
+                log, "outbox.synced", sink=sink.kind, delivered=delivered, retry_later=retry,
+                held=held, remaining=remaining.pending + remaining.held,
+            )  # fmt: skip
         return SyncReport(delivered, retry, held, remaining.pending + remaining.held, tuple(errors))
 
     # --- audit log -------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -134,3 +135,22 @@ def test_delivery_is_recorded_in_the_audit_log(tmp_path: Path) -> None:
         store.sync(FlakySink())
         events = [(e.event, e.fields.get("reference"), e.role) for e in store.audit_entries()]
     assert events == [("submission.delivered", r.reference, "system")]
+
+
+def test_one_unreadable_record_is_held_and_the_rest_still_go(tmp_path: Path) -> None:
+    sink = FlakySink()
+    with open_store(tmp_path, FakeClock()) as store:
+        bad = store.submit(submission(1)).reference
+        good = store.submit(submission(2)).reference
+    con = sqlite3.connect(tmp_path / "kiosk.db")
+    con.execute("UPDATE submissions SET document = zeroblob(64) WHERE reference = ?", [bad])
+    con.commit()
+    con.close()
+    with open_store(tmp_path, FakeClock()) as store:
+        report = store.sync(sink)
+        assert (report.delivered, report.held) == (1, 1)
+        held = store.outbox_status().items
+    assert [(i.reference, i.status, i.last_error) for i in held] == [
+        (bad, "held", "store.record_unreadable")
+    ]
+    assert [json.loads(d)["reference"] for d in sink.accepted.values()] == [good]
