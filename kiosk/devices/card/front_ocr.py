@@ -55,7 +55,9 @@ _EXPIRY = re.compile(
     r"(?<!\d)(?P<year>20\d\d)\s*年\s*(?P<month>\d{1,2})\s*月\s*(?P<day>\d{1,2})\s*日\s*まで"
 )
 _CODE = re.compile(r"(?<!\d)(?P<code>\d{4})(?!\s*\d)(?!\s*[年月日])")
-_CODE_LABEL = re.compile(r"セキュリティ|コード")
+_CODE_LABEL = re.compile(r"リティ|ティコ|コード")
+# Reads tesseract is this unsure of are noise, not evidence either way.
+NOISE_CONFIDENCE = 0.3
 # Cards are issued from 2016 and last at most ten birthdays.
 EXPIRY_YEARS = range(2016, 2061)
 
@@ -319,16 +321,29 @@ class CardFrontReader:
         )
 
     def _vote(self, candidates: Sequence[_Candidate]) -> _Candidate:
-        """Agreeing passes → that value at their best confidence; disagreement → None."""
-        if not candidates:
+        """The value the passes agree on, or None when they disagree in earnest.
+
+        Reads below NOISE_CONFIDENCE are ignored. A dissenting read blocks the majority
+        unless the majority has two or more votes and every dissent is below
+        `min_confidence`. A single read must reach `min_confidence`.
+        """
+        heard = [c for c in candidates if c.confidence >= NOISE_CONFIDENCE]
+        if not heard:
             return _Candidate(None, 0.0)
-        values = {c.value for c in candidates}
-        if len(values) > 1:
+        tally: dict[object, list[float]] = {}
+        for c in heard:
+            tally.setdefault(c.value, []).append(c.confidence)
+        winner, confs = max(tally.items(), key=lambda kv: (len(kv[1]), max(kv[1])))
+        dissent = [conf for value, cs in tally.items() if value != winner for conf in cs]
+        if dissent:
+            runner_up = max(len(cs) for value, cs in tally.items() if value != winner)
+            if len(confs) < 2 or runner_up >= len(confs):
+                return _Candidate(None, 0.0)
+            if max(dissent) >= self._min_confidence:
+                return _Candidate(None, 0.0)
+        if len(confs) == 1 and confs[0] < self._min_confidence:
             return _Candidate(None, 0.0)
-        best = max(c.confidence for c in candidates)
-        if len(candidates) == 1 and best < self._min_confidence:
-            return _Candidate(None, 0.0)
-        return _Candidate(candidates[0].value, best)
+        return _Candidate(winner, max(confs))
 
 
 def read_card_front(frame: np.ndarray) -> CardFrontReading:
@@ -427,8 +442,7 @@ def find_card(grey: np.ndarray) -> np.ndarray | None:
     if cv2.contourArea(biggest) < 0.12 * frame_area or cv2.contourArea(biggest) > 0.98 * frame_area:
         return None
     hull = cv2.convexHull(biggest)
-    approx = cv2.approxPolyDP(hull, 0.02 * cv2.arcLength(hull, True), True)
-    corners = approx.reshape(-1, 2) if len(approx) == 4 else cv2.boxPoints(cv2.minAreaRect(hull))
+    corners = _four_corners(hull)
     tl, tr, br, bl = _order_corners(np.asarray(corners, dtype=np.float32))
     width = float(np.linalg.norm(tr - tl) + np.linalg.norm(br - bl)) / 2
     height = float(np.linalg.norm(bl - tl) + np.linalg.norm(br - tr)) / 2
@@ -443,6 +457,16 @@ def find_card(grey: np.ndarray) -> np.ndarray | None:
     dst = np.array([[0, 0], [WARP_W, 0], [WARP_W, WARP_H], [0, WARP_H]], dtype=np.float32)
     matrix = cv2.getPerspectiveTransform(src, dst)
     return cv2.warpPerspective(grey, matrix, (WARP_W, WARP_H), flags=cv2.INTER_CUBIC)
+
+
+def _four_corners(hull: np.ndarray) -> np.ndarray:
+    """Corners of the card outline: the coarsest polygon with four vertices, else its box."""
+    perimeter = cv2.arcLength(hull, True)
+    for fraction in (0.01, 0.02, 0.03, 0.04, 0.06, 0.08):
+        approx = cv2.approxPolyDP(hull, fraction * perimeter, True)
+        if len(approx) == 4:
+            return np.asarray(approx.reshape(-1, 2), dtype=np.float32)
+    return np.asarray(cv2.boxPoints(cv2.minAreaRect(hull)), dtype=np.float32)
 
 
 def _order_corners(pts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -470,13 +494,17 @@ def _binarize(grey: np.ndarray) -> np.ndarray:
 
 def _remove_rules(grey: np.ndarray) -> np.ndarray:
     """Paint printed box edges and rules white: tesseract drops text that touches them."""
-    _, ink = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
-    length = max(40, grey.shape[1] // 25)
+    ink = cv2.adaptiveThreshold(
+        grey, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 31, 10
+    )
+    # Longer than any stroke of a character, shorter than a box edge.
+    across = max(40, grey.shape[1] // 12)
+    down = max(30, grey.shape[0] // 12)
     horizontal = cv2.morphologyEx(
-        ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1))
+        ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (across, 1))
     )
     vertical = cv2.morphologyEx(
-        ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, length))
+        ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, down))
     )
     rules = cv2.dilate(cv2.bitwise_or(horizontal, vertical), np.ones((3, 3), np.uint8))
     cleaned = grey.copy()
