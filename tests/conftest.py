@@ -18,6 +18,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 REPO = Path(__file__).resolve().parent.parent
 
+pytest_plugins = ["tests.helpers.pcscd"]
+
 
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
