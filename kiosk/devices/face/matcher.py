@@ -38,6 +38,7 @@ NO_GOOD_FRAMES = "face.result.no_good_frames"
 LIVENESS_FAILED = "face.result.liveness_failed"
 NOT_SAME_PERSON = "face.result.not_same_person"
 RESULTS = (MATCH, NO_MATCH, NO_GOOD_FRAMES, LIVENESS_FAILED, NOT_SAME_PERSON)
+PIN_OR_STAFF = "face.next.pin_or_staff"  # what the UI says when next_step is "pin_or_staff"
 
 
 @dataclass(frozen=True)
