@@ -82,7 +82,7 @@ class CameraSettings:
 
 @dataclass(frozen=True)
 class FaceSettings:
-    threshold: float = 0.5  # see docs/face.md: `kiosk face evaluate` on a consented set
+    threshold: float = 0.55  # see docs/face.md: `kiosk face evaluate` on a consented set
     max_attempts: int = 3  # then offer the PIN or a staff check; nothing is ever locked
     frames_window: int = 8  # n: quality-passed frames an attempt may encode
     best_of: int = 3  # k: the decision uses the mean of the best k of those n distances

@@ -12,7 +12,16 @@ from pathlib import Path
 from kiosk import config as config_mod
 from kiosk import paths
 
-COMMAND_MODULES: tuple[str, ...] = ("run", "rules", "audit", "outbox", "keys", "purge", "admin")
+COMMAND_MODULES: tuple[str, ...] = (
+    "run",
+    "rules",
+    "audit",
+    "outbox",
+    "keys",
+    "purge",
+    "admin",
+    "face",
+)
 
 
 @dataclass

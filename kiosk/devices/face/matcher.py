@@ -45,7 +45,7 @@ PIN_OR_STAFF = "face.next.pin_or_staff"  # what the UI says when next_step is "p
 class MatchSettings:
     """Everything the matcher decides with. `from_face_settings` maps kiosk.toml's [face]."""
 
-    threshold: float = 0.5  # mean of the best k distances at or below this is a match
+    threshold: float = 0.55  # mean of the best k distances at or below this is a match
     max_attempts: int = 3  # then the decision says: offer the PIN or a staff check
     frames_window: int = 8  # n: encoded frames an attempt may use
     best_of: int = 3  # k
@@ -175,6 +175,13 @@ class FaceMatcher:
 
         Keeps only its encoding and eye distance. Raises CardPhotoError if there is no face.
         """
+        self._card, self._card_eye_px = self.encode_card(photo)
+        self.attempts = 0
+        self._asked_mask = False
+        self.new_attempt()
+
+    def encode_card(self, photo: bytes) -> tuple[npt.NDArray[np.float64], float]:
+        """The card photo's encoding and eye distance in pixels; CardPhotoError if no face."""
         import cv2
 
         grey = card_photo.decode(photo)
@@ -184,11 +191,27 @@ class FaceMatcher:
         rect = max(rects, key=lambda r: r.width() * r.height())
         shape = self.models.landmarks(grey, rect)
         rgb = cv2.cvtColor(grey, cv2.COLOR_GRAY2RGB)
-        self._card = self.models.encode(rgb, shape)
-        self._card_eye_px = geometry.pose(_points(shape)).eye_distance
-        self.attempts = 0
-        self._asked_mask = False
-        self.new_attempt()
+        return self.models.encode(rgb, shape), geometry.pose(_points(shape)).eye_distance
+
+    def encode_frame(
+        self, rgb: Image, card_eye_px: float | None = None
+    ) -> npt.NDArray[np.float64] | None:
+        """The encoding of the largest face in one frame, brought into the card's domain as
+        `observe` does (without quality checks); None if no face. For evaluation and benches."""
+        import cv2
+
+        grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY) if rgb.ndim == 3 else rgb
+        boxes = self._search_all(grey)
+        if not boxes:
+            return None
+        box = max(boxes, key=lambda b: b[2] - b[0])
+        saved = self._card_eye_px
+        if card_eye_px is not None:
+            self._card_eye_px = card_eye_px
+        try:
+            return self._encode(grey, box, self._landmarks(grey, box))
+        finally:
+            self._card_eye_px = saved
 
     # -- frames ---------------------------------------------------------------------------
 
@@ -372,7 +395,7 @@ class FaceMatcher:
         x1, y1 = min(w, right + size), min(h, bottom + size)
         crop = grey[y0:y1, x0:x1]
         eye = geometry.pose(points).eye_distance
-        scale = min(1.0, self._card_eye_px / eye) if eye > 0 else 1.0
+        scale = min(1.0, self._card_eye_px / eye) if eye > 0 and self._card_eye_px > 0 else 1.0
         if scale < 1.0:
             crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         rect = dlib.rectangle(
