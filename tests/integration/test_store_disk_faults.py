@@ -1,4 +1,4 @@
-"""A real full disk: the store on a tiny tmpfs says `store.full` and keeps what it had.
+"""Real disk faults: a tiny tmpfs fills up (`store.full`), a mount turns read-only.
 
 Needs to mount a tmpfs (root, as in the project's CI container and on the kiosk image's
 test run); the size cap test in tests/unit/store/test_database.py covers the same path
@@ -16,7 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.store import FolderSink, StorageFull, Submission
+from kiosk.store import (
+    FolderSink,
+    StorageFull,
+    StorageReadOnly,
+    Submission,
+)
 from tests.helpers.store import FakeClock, open_store, submission
 
 
@@ -88,3 +93,15 @@ def test_folder_sink_on_a_full_disk_keeps_the_document_pending(
         assert list((small_disk / "drop").glob("*")) == []  # no partial file left
         filler.unlink()
         assert store.sync(FolderSink(small_disk / "drop"), force=True).delivered == 1
+
+
+def _remount_read_only(where: Path) -> None:
+    subprocess.run(["mount", "-o", "remount,ro", str(where)], check=True, capture_output=True)
+
+
+def test_opening_on_a_read_only_disk_is_a_known_error(small_disk: Path) -> None:
+    open_store(small_disk / "data", FakeClock()).close()
+    _remount_read_only(small_disk)
+    with pytest.raises(StorageReadOnly) as e:
+        open_store(small_disk / "data", FakeClock())
+    assert e.value.message_id == "store.read_only"
