@@ -1,0 +1,220 @@
+"""What the resident's session needs from devices, the store and the site: small protocols.
+
+The composition root (`kiosk/app.py`) adapts the real card, camera, face matcher, audit log and
+procedures to these; tests pass small fake classes. Nothing here imports Qt or hardware.
+Errors: a port raises `WrongSecret` for a wrong PIN or 照合番号B, and `kiosk.errors.KnownError`
+(for example `card.blocked`, `card.untrusted`, `card.gone`) when the card or device is at fault.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Literal, Protocol
+
+
+@dataclass(frozen=True)
+class CardHolder:
+    """The four basic facts read from the card (Text AP). Never the My Number."""
+
+    name: str  # family and given name separated by U+3000, as on the card
+    birth_date: date
+    address: str
+    sex: str = "9"  # ISO 5218: "1", "2" or "9"
+
+
+@dataclass(frozen=True)
+class CardRead:
+    """What one opening of the card gave: the holder and, with 照合番号B, the card-face photo."""
+
+    holder: CardHolder
+    photo: bytes | None = None  # encoded card-face photo (JPEG 2000), kept in memory only
+
+
+class WrongSecret(Exception):
+    """The card refused a PIN or 照合番号B; `tries_left` is the card's new count (-1 unknown)."""
+
+    def __init__(self, tries_left: int) -> None:
+        super().__init__(f"wrong secret, {tries_left} tries left")
+        self.tries_left = tries_left
+
+
+class CardPort(Protocol):
+    """The My Number card now on the reader."""
+
+    def check_card(self) -> None:
+        """Select the applications; raise KnownError (`card.not_mynumber`, `card.untrusted`)."""
+
+    def pin_tries_left(self) -> int:
+        """Remaining tries of the 4-digit Text AP PIN, without spending one (0 = blocked)."""
+        ...
+
+    def open_with_pin(self, pin: str) -> CardRead:
+        """Verify the PIN and read the basic four facts; `WrongSecret` on a wrong PIN."""
+        ...
+
+    def open_with_pin_b(self, pin_b: str) -> CardRead:
+        """Open with 照合番号B: basic facts and the card-face photo; `WrongSecret` if wrong."""
+        ...
+
+
+@dataclass(frozen=True)
+class FaceVerdict:
+    """The outcome of one face check. `reason` is an audit reason id when not matched."""
+
+    matched: bool
+    reason: str = ""  # "face_no_match" | "face_unavailable" | "camera_unavailable"
+
+
+class FacePort(Protocol):
+    """Compare the live face in front of the camera with the card-face photo."""
+
+    def verify(self, photo: bytes) -> FaceVerdict:
+        """Look at the camera for a few seconds; never keeps an image or an encoding."""
+        ...
+
+
+class FrameSource(Protocol):
+    """Live camera frames for the on-screen preview: contiguous RGB uint8 (h, w, 3), or None."""
+
+    def latest_frame(self) -> object | None: ...
+
+
+StaffRole = Literal["supporter", "clerk", "admin"]
+
+
+@dataclass(frozen=True)
+class StaffIdentity:
+    """A signed-in member of staff: the account id from the config, never a person's name."""
+
+    id: str
+    role: StaffRole
+
+
+class StaffDirectory(Protocol):
+    def member_ids(self) -> Sequence[str]:
+        """The account ids a sign-in screen may list."""
+        ...
+
+    def sign_in(self, staff_id: str, pin: str) -> StaffIdentity | None:
+        """The member if the PIN is right, else None."""
+        ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+    def monotonic(self) -> float: ...
+
+
+class AuditPort(Protocol):
+    """The audit log (see `kiosk.store.audit`): ids and categories only, never personal data."""
+
+    def record(
+        self,
+        session_id: str,
+        event: str,
+        *,
+        role: str,
+        categories: Sequence[str] = (),
+        purpose: str = "identity",
+        **fields: object,
+    ) -> None: ...
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    message_id: str
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question of a procedure: `choice` shows `choices` as big buttons, `number` a keypad."""
+
+    id: str
+    message_id: str
+    choices: tuple[Choice, ...] = ()
+    kind: Literal["choice", "number"] = "choice"
+    help_id: str = ""  # a plain explanation under the question
+    max_digits: int = 9  # for `number`
+    categories: tuple[str, ...] = ()  # audit data categories the answer belongs to
+    medical: bool = False  # hidden from a digital supporter
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What the session hands to the procedures: the person and their answers."""
+
+    procedure: str
+    holder: CardHolder | None  # None on the staff-checked path without a card
+    answers: Mapping[str, str]
+    identity_method: str  # "face" | "pin" | "staff"
+    language: str
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What the resident takes home: a reference and the message ids of what happens next."""
+
+    reference: str
+    next_steps_id: str = "ui.receipt.next_steps"
+    printed: bool = False
+
+
+class ProceduresPort(Protocol):
+    def next_question(
+        self, procedure: str, holder: CardHolder | None, answers: Mapping[str, str]
+    ) -> Question | None:
+        """The next question given the answers so far, or None when all is asked.
+
+        Never one the card already answered (WCAG 3.3.7)."""
+        ...
+
+    def submit(self, submission: Submission) -> Receipt:
+        """Validate, sign and queue the submission; raise KnownError when it cannot."""
+        ...
+
+
+class StaffCallPort(Protocol):
+    """Calls a person to the kiosk (a chime, a light, a pager)."""
+
+    def call(self) -> None: ...
+
+    def cancel(self) -> None: ...
+
+
+class CounterPort(Protocol):
+    """The hand-off to the counter: a printed number carrying no personal data."""
+
+    def issue_ticket(self) -> str:
+        """A 1-4 digit ticket number, printed if a printer is there."""
+        ...
+
+
+class SpeechPort(Protocol):
+    """Voice guidance. The UI passes the already translated text; never a PIN."""
+
+    def say(self, text: str, language: str) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+Defer = Callable[[Callable[[], None]], None]
+"""Run a callable soon, after the screen has been drawn (the UI passes a zero-delay timer)."""
+
+
+@dataclass
+class Ports:
+    """Everything the session needs, in one bundle for the composition root."""
+
+    card: CardPort | None
+    face: FacePort | None
+    staff: StaffDirectory
+    clock: Clock
+    audit: AuditPort
+    procedures: ProceduresPort
+    staff_call: StaffCallPort
+    counter: CounterPort
+    defer: Defer = field(default=lambda fn: fn())

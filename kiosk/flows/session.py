@@ -1,0 +1,932 @@
+"""The resident's visit as one state machine, with no widgets.
+
+A visit: first screen -> card detected -> choose how to prove identity (face / PIN / staff
+visual check) -> prove it -> read-back ("is this you?") -> services offered at this site ->
+a procedure's questions -> review -> consent -> submit -> receipt -> "please take your card"
+-> wiped. Without a card: a clerk checks an ID document and the same services follow.
+
+At any moment: card removed -> the visit is dropped; inactivity -> a warning of at least 20 s,
+then the visit is dropped; call staff -> a call is made and the visit waits (no timeout).
+
+Callers may rely on:
+- Everything of a visit lives in one `Visit` object that `wipe` replaces whole: nothing of one
+  resident survives into the next (no name, photo, answer, language, staff sign-in).
+- The last PIN try is never spent unless a clerk or administrator allowed it in this visit.
+- The session talks to its view only through `SessionView` (intent-level methods) and reads
+  the world only through `kiosk.flows.ports`, so it runs in tests without Qt.
+- Audit entries carry ids and categories only (`kiosk.store.audit` vocabulary).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from typing import Protocol
+
+from kiosk.errors import KnownError
+from kiosk.flows.ports import (
+    CardHolder,
+    CardRead,
+    Ports,
+    Question,
+    Receipt,
+    StaffIdentity,
+    Submission,
+    WrongSecret,
+)
+
+log = logging.getLogger("kiosk.session")
+
+LANGUAGES = ("ja", "ja-easy", "en", "zh", "ko", "vi", "pt")
+
+
+class Page(StrEnum):
+    """One screen per state of the visit."""
+
+    WELCOME = "welcome"
+    READING = "reading"
+    CHOOSE_METHOD = "choose_method"
+    PIN = "pin"
+    PIN_LAST_TRY = "pin_last_try"
+    PIN_B = "pin_b"
+    FACE = "face"
+    STAFF_SIGNIN = "staff_signin"
+    STAFF_CHECK = "staff_check"
+    READBACK = "readback"
+    NOT_ME = "not_me"
+    SERVICES = "services"
+    QUESTION = "question"
+    STEP_AWAY = "step_away"
+    REVIEW = "review"
+    CONSENT = "consent"
+    RECEIPT = "receipt"
+    HANDOFF = "handoff"
+    TAKE_CARD = "take_card"
+
+
+class Method(StrEnum):
+    FACE = "face"
+    PIN = "pin"
+    STAFF = "staff"
+
+
+class SignInFor(StrEnum):
+    """Why a member of staff is asked to sign in; decides the role needed and what follows."""
+
+    ASSIST = "assist"  # a supporter or clerk operates the screens beside the resident
+    VISUAL_CHECK = "visual_check"  # 目視確認: a clerk compares the card photo with the person
+    LAST_TRY = "last_try"  # a clerk allows the last PIN try
+    NO_CARD = "no_card"  # a clerk checked an ID document; no card on the reader
+
+
+# A staff visual check must say why: these are the audit reasons a clerk can pick.
+CHECK_REASONS = ("accessibility", "face_unavailable", "pin_blocked", "resident_choice", "other")
+
+# "3 / 6": which of the six steps of a visit each page belongs to.
+STEPS_TOTAL = 6
+_STEP_OF_PAGE = {
+    Page.READING: 1,
+    Page.CHOOSE_METHOD: 1,
+    Page.PIN: 2,
+    Page.PIN_LAST_TRY: 2,
+    Page.PIN_B: 2,
+    Page.FACE: 2,
+    Page.STAFF_SIGNIN: 2,
+    Page.STAFF_CHECK: 2,
+    Page.READBACK: 3,
+    Page.SERVICES: 4,
+    Page.QUESTION: 4,
+    Page.STEP_AWAY: 4,
+    Page.REVIEW: 5,
+    Page.CONSENT: 5,
+    Page.RECEIPT: 6,
+}
+
+
+class SessionView(Protocol):
+    """What the session asks of its screen. Implementations read details from the session."""
+
+    def show_page(self, page: Page) -> None: ...
+
+    def show_message(self, message_id: str, **params: object) -> None:
+        """A notice on the current page (wrong PIN, card removed ...); "" clears it."""
+
+    def show_timeout_warning(self, seconds_left: int) -> None: ...
+
+    def hide_timeout_warning(self) -> None: ...
+
+    def show_staff_call(self, active: bool) -> None: ...
+
+    def apply_language(self, language: str) -> None: ...
+
+    def session_wiped(self) -> None:
+        """Drop everything shown of the previous visit (fields, photos, keypads)."""
+
+
+@dataclass(frozen=True)
+class ReadBack:
+    """What the resident is asked to confirm: name and birth date, nothing else."""
+
+    name: str
+    birth_date: date
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    label_id: str  # message id of the label
+    value: str = ""  # a value from the card (shown as is)
+    value_id: str = ""  # or a message id of a chosen answer
+
+
+@dataclass
+class Visit:
+    """Everything of one resident. Replaced whole at the end of the visit."""
+
+    language: str
+    id: str = field(default_factory=lambda: secrets.token_hex(16))
+    started: bool = False
+    with_card: bool = False
+    method: Method | None = None
+    holder: CardHolder | None = None
+    photo: bytes | None = None
+    pending: CardRead | None = None  # opened with 照合番号B, not yet proven
+    confirmed: bool = False
+    staff: StaffIdentity | None = None
+    signin_for: SignInFor | None = None
+    pin_b_for: Method | None = None
+    pin_tries_left: int | None = None
+    last_try_allowed: bool = False
+    face_attempts: int = 0
+    procedure: str | None = None
+    current: Question | None = None  # the question on screen
+    asked: list[Question] = field(default_factory=list)  # answered, in order (for "back")
+    answers: dict[str, str] = field(default_factory=dict)
+    step_away_done_for: str | None = None
+    receipt: Receipt | None = None
+    ticket: str | None = None
+    large_text: bool = False
+
+
+class SessionMachine:
+    """One visit at a time. Create it, `attach` a view, then feed it events."""
+
+    def __init__(
+        self,
+        ports: Ports,
+        offered_procedures: Sequence[str],
+        *,
+        language: str = "ja",
+        inactivity_s: int = 90,
+        warning_s: int = 30,
+        face_attempts: int = 3,
+        large_text: bool = False,
+    ) -> None:
+        if warning_s < 20:
+            raise ValueError("warning_s must be at least 20 s (WCAG 2.2.1)")
+        self._ports = ports
+        self.offered_procedures = tuple(offered_procedures)
+        self.default_language = language
+        self.default_large_text = large_text
+        self.inactivity_s = inactivity_s
+        self.warning_s = warning_s
+        self.max_face_attempts = face_attempts
+        self._view: SessionView | None = None
+        self.visit = self._new_visit()
+        self.page = Page.WELCOME
+        self.card_present = False
+        self.staff_call_active = False
+        self._return_to = Page.WELCOME
+        self._last_activity = ports.clock.monotonic()
+        self._warning_since: float | None = None
+        self.message_id = ""
+
+    # -- wiring ---------------------------------------------------------------------------
+
+    def attach(self, view: SessionView) -> None:
+        self._view = view
+        view.apply_language(self.visit.language)
+        view.show_page(self.page)
+
+    @property
+    def view(self) -> SessionView:
+        if self._view is None:
+            raise RuntimeError("attach a view before feeding the session events")
+        return self._view
+
+    # -- what pages read ------------------------------------------------------------------
+
+    @property
+    def language(self) -> str:
+        return self.visit.language
+
+    @property
+    def role(self) -> str:
+        """Who operates the screens now: "resident" or the signed-in staff role."""
+        return self.visit.staff.role if self.visit.staff else "resident"
+
+    @property
+    def staff(self) -> StaffIdentity | None:
+        return self.visit.staff
+
+    @property
+    def signin_for(self) -> SignInFor | None:
+        return self.visit.signin_for
+
+    @property
+    def pin_b_for(self) -> Method | None:
+        return self.visit.pin_b_for
+
+    @property
+    def with_card(self) -> bool:
+        return self.visit.with_card
+
+    def step(self) -> tuple[int, int] | None:
+        """(step, total) for the step indicator, or None on pages outside the six steps."""
+        n = _STEP_OF_PAGE.get(self.page)
+        return None if n is None else (n, STEPS_TOTAL)
+
+    def readback(self) -> ReadBack | None:
+        h = self.visit.holder
+        return None if h is None else ReadBack(h.name, h.birth_date)
+
+    def card_photo(self) -> bytes | None:
+        """The card-face photo, only while a clerk compares it (visual check) or face runs."""
+        return self.visit.photo if self.page in (Page.STAFF_CHECK, Page.FACE) else None
+
+    def pin_tries_left(self) -> int | None:
+        return self.visit.pin_tries_left
+
+    def staff_member_ids(self) -> Sequence[str]:
+        return self._ports.staff.member_ids()
+
+    def question(self) -> Question | None:
+        v = self.visit
+        return v.current if self.page is Page.QUESTION else None
+
+    def question_number(self) -> int:
+        """1 for the first question of the procedure, and so on."""
+        return len(self.visit.asked) + 1
+
+    @property
+    def procedure(self) -> str | None:
+        return self.visit.procedure
+
+    def visible_address(self) -> str:
+        """The card address; a digital supporter sees it only up to the municipality."""
+        h = self.visit.holder
+        if h is None:
+            return ""
+        if self.role == "supporter":
+            return _up_to_municipality(h.address)
+        return h.address
+
+    def review_items(self) -> list[ReviewItem]:
+        v = self.visit
+        items: list[ReviewItem] = []
+        if v.holder is not None:
+            items.append(ReviewItem("ui.review.name", value=v.holder.name))
+            items.append(ReviewItem("ui.review.address", value=self.visible_address()))
+        hide_medical = self.role == "supporter"
+        for q in v.asked:
+            if q.id not in v.answers or (q.medical and hide_medical):
+                continue
+            given = v.answers[q.id]
+            chosen = next((c for c in q.choices if c.value == given), None)
+            if chosen is not None:
+                items.append(ReviewItem(q.message_id, value_id=chosen.message_id))
+            else:
+                items.append(ReviewItem(q.message_id, value=given))
+        return items
+
+    @property
+    def receipt(self) -> Receipt | None:
+        return self.visit.receipt
+
+    @property
+    def ticket(self) -> str | None:
+        return self.visit.ticket
+
+    @property
+    def large_text(self) -> bool:
+        return self.visit.large_text
+
+    # -- the card -------------------------------------------------------------------------
+
+    def card_inserted(self) -> None:
+        """The reader reports a card. Starts a visit from the first screen; ignored otherwise."""
+        self.card_present = True
+        if self.page is not Page.WELCOME:
+            return
+        self._begin(with_card=True)
+        self._go(Page.READING)
+        self._ports.defer(self._check_card)
+
+    def _check_card(self) -> None:
+        if self.page is not Page.READING or not self.card_present:
+            return
+        card = self._ports.card
+        try:
+            if card is None:
+                raise KnownError("ui.card.gone")
+            card.check_card()
+        except KnownError as e:
+            self._audit("card.read", outcome="failed", reason=_reason(e.message_id))
+            self._fail_to_counter(e.message_id)
+            return
+        self._audit("card.read", outcome="ok")
+        self._go(Page.CHOOSE_METHOD)
+
+    def card_removed(self) -> None:
+        """The card left the reader: a visit with a card is dropped at once."""
+        self.card_present = False
+        if self.page is Page.TAKE_CARD:
+            self._go(Page.WELCOME)
+            return
+        if self.visit.with_card:
+            self.wipe("card_removed", "other")
+            self.view.show_message("ui.session.card_removed")
+
+    # -- proving identity -----------------------------------------------------------------
+
+    def choose_method(self, method: Method | str) -> None:
+        method = Method(method)
+        if self.page is not Page.CHOOSE_METHOD:
+            return
+        self.touch()
+        self.visit.method = method
+        if method is Method.PIN:
+            self._start_pin()
+        elif method is Method.FACE:
+            if self._ports.face is None:
+                self._audit(
+                    "auth.fallback", method="face", to_method="pin", reason="camera_unavailable"
+                )
+                self.view.show_message("ui.face.unavailable")
+                return
+            self.visit.pin_b_for = Method.FACE
+            self._go(Page.PIN_B)
+        else:
+            self.request_staff(SignInFor.VISUAL_CHECK)
+
+    def _start_pin(self) -> None:
+        card = self._ports.card
+        try:
+            if card is None:
+                raise KnownError("ui.card.gone")
+            tries = card.pin_tries_left()
+        except KnownError as e:
+            self._fail_to_counter(e.message_id)
+            return
+        self.visit.pin_tries_left = tries
+        if tries == 0:
+            self._audit("auth.attempt", method="pin", outcome="blocked", reason="pin_blocked")
+            self._go(Page.CHOOSE_METHOD)
+            self.view.show_message("ui.card.pin_blocked")
+        elif tries == 1 and not self.visit.last_try_allowed:
+            self._go(Page.PIN_LAST_TRY)
+        else:
+            self._go(Page.PIN)
+
+    def other_method(self) -> None:
+        """Back to the choice of how to prove identity (from PIN, 照合番号B, face, last try)."""
+        if self.page in (Page.PIN, Page.PIN_LAST_TRY, Page.PIN_B, Page.FACE):
+            self.touch()
+            self.visit.photo = None
+            self.visit.pending = None
+            self._go(Page.CHOOSE_METHOD)
+
+    def allow_last_try(self) -> None:
+        """From the last-try page: a clerk must sign in to let the resident spend it."""
+        if self.page is Page.PIN_LAST_TRY:
+            self.request_staff(SignInFor.LAST_TRY)
+
+    def enter_pin(self, pin: str) -> None:
+        """The resident's 4-digit card PIN. Never logged, never kept after the call."""
+        if self.page is not Page.PIN:
+            return
+        self.touch()
+        if len(pin) != 4 or not pin.isdigit():
+            self.view.show_message("ui.pin.four_digits")
+            return
+        tries = self.visit.pin_tries_left
+        if tries == 1 and not self.visit.last_try_allowed:
+            self._go(Page.PIN_LAST_TRY)  # the guard: never the last try without a person
+            return
+        card = self._ports.card
+        try:
+            if card is None:
+                raise KnownError("ui.card.gone")
+            read = card.open_with_pin(pin)
+        except WrongSecret as e:
+            self.visit.pin_tries_left = e.tries_left
+            self._audit("auth.attempt", method="pin", outcome="failed", reason="pin_wrong")
+            if e.tries_left == 0:
+                self._go(Page.CHOOSE_METHOD)
+                self.view.show_message("ui.card.pin_blocked")
+            elif e.tries_left == 1 and not self.visit.last_try_allowed:
+                self._go(Page.PIN_LAST_TRY)
+            else:
+                self.view.show_message("ui.pin.wrong", tries=e.tries_left)
+            return
+        except KnownError as e:
+            self._fail_to_counter(e.message_id)
+            return
+        self._audit("auth.attempt", method="pin", outcome="ok")
+        self._proven(Method.PIN, read)
+
+    def enter_pin_b(self, pin_b: str) -> None:
+        """照合番号B (14 digits) for the face path or a clerk's visual check."""
+        if self.page is not Page.PIN_B:
+            return
+        self.touch()
+        if len(pin_b) != 14 or not pin_b.isdigit():
+            self.view.show_message("ui.pin_b.fourteen_digits")
+            return
+        card = self._ports.card
+        try:
+            if card is None:
+                raise KnownError("ui.card.gone")
+            read = card.open_with_pin_b(pin_b)
+        except WrongSecret as e:
+            method = self.visit.pin_b_for or Method.FACE
+            self._audit("auth.attempt", method=method.value, outcome="failed", reason="pin_wrong")
+            if 0 <= e.tries_left <= 1:
+                # 照合番号B's retry limit is unconfirmed: fail safe to a person.
+                self._fail_to_counter("ui.pin_b.ask_staff")
+            else:
+                self.view.show_message("ui.pin_b.wrong")
+            return
+        except KnownError as e:
+            self._fail_to_counter(e.message_id)
+            return
+        self.visit.pending = read
+        self.visit.photo = read.photo
+        if self.visit.pin_b_for is Method.STAFF:
+            self._go(Page.STAFF_CHECK)
+        else:
+            self._go(Page.FACE)
+
+    def start_face_check(self) -> None:
+        """The resident is in the guide and pressed "start": look for a few seconds."""
+        if self.page is not Page.FACE:
+            return
+        self.touch()
+        face = self._ports.face
+        photo = self.visit.photo
+        if face is None or photo is None:
+            self._face_fallback("face_unavailable")
+            return
+        self.visit.face_attempts += 1
+        verdict = face.verify(photo)
+        attempt = self.visit.face_attempts
+        if verdict.matched:
+            self._audit(
+                "auth.attempt",
+                categories=("card.photo", "face.live_image"),
+                method="face",
+                outcome="ok",
+                attempt=attempt,
+            )
+            assert self.visit.pending is not None
+            self._proven(Method.FACE, self.visit.pending)
+            return
+        reason = verdict.reason or "face_no_match"
+        self._audit(
+            "auth.attempt",
+            categories=("card.photo", "face.live_image"),
+            method="face",
+            outcome="failed",
+            reason=reason,
+            attempt=attempt,
+        )
+        if attempt >= self.max_face_attempts or reason != "face_no_match":
+            self._face_fallback(reason)
+        else:
+            self.view.show_message("ui.face.retry", left=self.max_face_attempts - attempt)
+
+    def _face_fallback(self, reason: str) -> None:
+        self._audit("auth.fallback", method="face", to_method="pin", reason=reason)
+        self.visit.photo = None
+        self.visit.pending = None
+        self._go(Page.CHOOSE_METHOD)
+        self.view.show_message("ui.face.fallback")
+
+    def _proven(self, method: Method, read: CardRead) -> None:
+        v = self.visit
+        v.method = method
+        v.holder = read.holder
+        v.photo = None  # the photo was needed for the comparison only
+        v.pending = None
+        self._go(Page.READBACK)
+
+    # -- staff ------------------------------------------------------------------------------
+
+    def request_staff(self, purpose: SignInFor | str = SignInFor.ASSIST) -> None:
+        """Show staff sign-in; on success the visit continues where `purpose` says."""
+        self.touch()
+        self.visit.signin_for = SignInFor(purpose)
+        self._return_to = self.page
+        self._go(Page.STAFF_SIGNIN)
+
+    def cancel_staff_signin(self) -> None:
+        if self.page is not Page.STAFF_SIGNIN:
+            return
+        back = self._return_to
+        self.visit.signin_for = None
+        if back is Page.WELCOME:
+            self.wipe("cancelled", "resident_choice")
+        else:
+            self._go(back)
+
+    def staff_sign_in(self, staff_id: str, pin: str) -> bool:
+        """Check the staff PIN; on success continue the purpose of the sign-in."""
+        if self.page is not Page.STAFF_SIGNIN:
+            return False
+        self.touch()
+        who = self._ports.staff.sign_in(staff_id, pin)
+        purpose = self.visit.signin_for or SignInFor.ASSIST
+        needs_clerk = purpose is not SignInFor.ASSIST
+        if who is None or (needs_clerk and who.role not in ("clerk", "admin")):
+            if who is None:
+                self._audit("staff.signin", outcome="failed")
+            else:
+                self._audit(
+                    "staff.signin", staff_id=who.id, staff_role=who.role, outcome="declined"
+                )
+            self.view.show_message(
+                "ui.staff.signin_failed" if who is None else "ui.staff.needs_clerk"
+            )
+            return False
+        self.visit.staff = who
+        self._audit("staff.signin", staff_id=who.id, staff_role=who.role, outcome="ok")
+        if purpose is SignInFor.ASSIST:
+            if not self.visit.started:
+                self._begin(with_card=False)
+            self._go(self._return_to if self.visit.with_card else Page.WELCOME)
+            if self.page is Page.WELCOME:
+                self.view.show_message("ui.staff.signed_in", staff=who.id)
+        elif purpose is SignInFor.LAST_TRY:
+            self.visit.last_try_allowed = True
+            self._go(Page.PIN)
+            self.view.show_message("ui.pin.last_try_allowed")
+        elif purpose is SignInFor.VISUAL_CHECK:
+            self.visit.pin_b_for = Method.STAFF
+            self._go(Page.PIN_B)
+        else:  # NO_CARD
+            self._go(Page.STAFF_CHECK)
+        return True
+
+    def staff_sign_out(self) -> None:
+        """The member of staff steps away; the visit goes on with the resident alone."""
+        self.visit.staff = None
+
+    def staff_confirm_check(self, reason: str) -> None:
+        """The clerk compared the card photo (or an ID document) with the person."""
+        if self.page is not Page.STAFF_CHECK or reason not in CHECK_REASONS:
+            return
+        v = self.visit
+        if v.staff is None or v.staff.role not in ("clerk", "admin"):
+            self.request_staff(SignInFor.VISUAL_CHECK if v.with_card else SignInFor.NO_CARD)
+            return
+        self.touch()
+        if v.with_card:
+            assert v.pending is not None
+            read = v.pending
+            self._audit(
+                "staff.check",
+                categories=("card.photo",),
+                staff_id=v.staff.id,
+                outcome="ok",
+                reason=reason,
+            )
+            self._proven(Method.STAFF, read)
+        else:
+            self._audit("staff.check", staff_id=v.staff.id, outcome="ok", reason=reason)
+            v.method = Method.STAFF
+            v.confirmed = True
+            self._go(Page.SERVICES)
+
+    def continue_without_card(self) -> None:
+        """The first screen's "continue without a card": a clerk checks an ID document."""
+        if self.page is not Page.WELCOME or self.card_present:
+            return
+        self._begin(with_card=False)
+        self.request_staff(SignInFor.NO_CARD)
+
+    # -- read-back and services -------------------------------------------------------------
+
+    def confirm_identity(self, is_me: bool) -> None:
+        """The read-back answer. "No" goes to staff: another person's data is never used."""
+        if self.page is not Page.READBACK:
+            return
+        self.touch()
+        if is_me:
+            self.visit.confirmed = True
+            self._audit("card.read", categories=("card.basic_info",), outcome="ok")
+            self._go(Page.SERVICES)
+            return
+        self._audit("not_me", reason="not_me")
+        self.visit.holder = None
+        self.visit.ticket = self._ports.counter.issue_ticket()
+        self._audit("handoff", reason="not_me", ticket=self.visit.ticket)
+        self._go(Page.NOT_ME)
+
+    def choose_procedure(self, procedure: str) -> None:
+        if self.page is not Page.SERVICES or procedure not in self.offered_procedures:
+            return
+        self.touch()
+        v = self.visit
+        v.procedure = procedure
+        v.answers = {}
+        v.asked = []
+        v.current = self._ports.procedures.next_question(procedure, v.holder, {})
+        self._audit("procedure.started", purpose=procedure, procedure=procedure)
+        self._next_question()
+
+    def _next_question(self) -> None:
+        v = self.visit
+        q = v.current
+        if q is None:
+            self._go(Page.REVIEW)
+            return
+        if q.medical and self.role == "supporter" and v.step_away_done_for != q.id:
+            self._go(Page.STEP_AWAY)
+            return
+        self._go(Page.QUESTION)
+
+    def answer(self, value: str) -> None:
+        q = self.question()
+        if q is None:
+            return
+        if q.kind == "choice" and value not in {c.value for c in q.choices}:
+            return
+        if q.kind == "number" and not (value.isdigit() and len(value) <= q.max_digits):
+            self.view.show_message("ui.answer.number_digits", digits=q.max_digits)
+            return
+        self.touch()
+        v = self.visit
+        assert v.procedure is not None
+        v.answers[q.id] = value
+        v.asked.append(q)
+        v.current = self._ports.procedures.next_question(v.procedure, v.holder, dict(v.answers))
+        self._next_question()
+
+    def back(self) -> None:
+        """One step back inside a procedure (or from the review to the last question)."""
+        self.touch()
+        v = self.visit
+        if self.page in (Page.QUESTION, Page.REVIEW) and v.asked:
+            v.current = v.asked.pop()
+            v.answers.pop(v.current.id, None)
+            self._go(Page.QUESTION)
+        elif self.page is Page.QUESTION:
+            v.procedure, v.current = None, None
+            self._go(Page.SERVICES)
+        elif self.page in (Page.REVIEW, Page.CONSENT):
+            self._go(Page.SERVICES)
+
+    def resident_alone(self) -> None:
+        """From the step-away page: the supporter has stepped back and is signed out."""
+        if self.page is not Page.STEP_AWAY:
+            return
+        self.touch()
+        self.visit.staff = None
+        v = self.visit
+        if v.current is not None:
+            v.step_away_done_for = v.current.id
+            self._go(Page.QUESTION)
+        else:
+            self._go(Page.CONSENT)
+
+    def review_ok(self) -> None:
+        if self.page is not Page.REVIEW:
+            return
+        self.touch()
+        if self.role == "supporter":
+            # A supporter cannot give consent for the resident: the resident answers alone.
+            self.visit.step_away_done_for = None
+            self._go(Page.STEP_AWAY)
+            return
+        self._go(Page.CONSENT)
+
+    def give_consent(self, agree: bool) -> None:
+        """The resident's own consent; declining returns to the services, nothing is sent."""
+        if self.page is not Page.CONSENT or self.role == "supporter":
+            return
+        self.touch()
+        v = self.visit
+        assert v.procedure is not None
+        if not agree:
+            self._audit("consent.declined", purpose=v.procedure, procedure=v.procedure)
+            self._audit(
+                "procedure.cancelled",
+                purpose=v.procedure,
+                procedure=v.procedure,
+                reason="resident_choice",
+            )
+            v.procedure, v.current, v.asked, v.answers = None, None, [], {}
+            self._go(Page.SERVICES)
+            self.view.show_message("ui.consent.declined")
+            return
+        self._audit("consent.given", purpose=v.procedure, procedure=v.procedure)
+        self._submit()
+
+    def _submit(self) -> None:
+        v = self.visit
+        assert v.procedure is not None and v.method is not None
+        submission = Submission(v.procedure, v.holder, dict(v.answers), v.method.value, v.language)
+        try:
+            receipt = self._ports.procedures.submit(submission)
+        except KnownError as e:
+            self._fail_to_counter(e.message_id)
+            return
+        v.receipt = receipt
+        cats = sorted({c for q in v.asked for c in q.categories})
+        if v.holder is not None:
+            cats.append("card.basic_info")
+        self._audit(
+            "submission.created",
+            categories=cats,
+            purpose=v.procedure,
+            procedure=v.procedure,
+            reference=receipt.reference,
+        )
+        self._go(Page.RECEIPT)
+
+    def another_procedure(self) -> None:
+        """From the receipt: back to the services for the same resident."""
+        if self.page is Page.RECEIPT:
+            v = self.visit
+            v.procedure, v.current, v.asked, v.answers, v.receipt = None, None, [], {}, None
+            self._go(Page.SERVICES)
+
+    def finish(self) -> None:
+        """The resident is done (receipt, services, not-me or hand-off page)."""
+        if self.page in (Page.RECEIPT, Page.SERVICES, Page.NOT_ME, Page.HANDOFF):
+            outcome = "completed" if self.visit.receipt or self.page is Page.SERVICES else "handoff"
+            if self.page is Page.NOT_ME:
+                outcome = "not_me"
+            self.wipe(outcome, "resident_choice")
+
+    def handoff(self) -> None:
+        """ "Continue at the counter": a ticket with a number only, then the visit ends there."""
+        if self.page in (Page.WELCOME, Page.TAKE_CARD, Page.HANDOFF):
+            return
+        self.touch()
+        v = self.visit
+        v.ticket = self._ports.counter.issue_ticket()
+        if v.procedure:
+            self._audit("handoff", reason="staff_requested", ticket=v.ticket, procedure=v.procedure)
+        else:
+            self._audit("handoff", reason="staff_requested", ticket=v.ticket)
+        self._go(Page.HANDOFF)
+
+    def _fail_to_counter(self, message_id: str) -> None:
+        v = self.visit
+        v.ticket = self._ports.counter.issue_ticket()
+        self._audit("handoff", reason="other", ticket=v.ticket)
+        self._go(Page.HANDOFF)
+        self.view.show_message(message_id)
+
+    # -- any time -----------------------------------------------------------------------------
+
+    def set_language(self, language: str) -> None:
+        """Switch language without losing anything of the visit."""
+        if language not in LANGUAGES:
+            raise ValueError(f"unknown language {language!r}")
+        self.touch()
+        self.visit.language = language
+        self.view.apply_language(language)
+
+    def set_large_text(self, on: bool) -> None:
+        self.touch()
+        self.visit.large_text = on
+
+    def call_staff(self) -> None:
+        """A visible and audible call; the visit waits (no timeout) until it is answered."""
+        self.touch()
+        if self.staff_call_active:
+            return
+        self.staff_call_active = True
+        self._ports.staff_call.call()
+        self._hide_warning()
+        self.view.show_staff_call(True)
+
+    def staff_call_answered(self) -> None:
+        if not self.staff_call_active:
+            return
+        self.staff_call_active = False
+        self._ports.staff_call.cancel()
+        self.view.show_staff_call(False)
+        self.touch()
+
+    def touch(self) -> None:
+        """Someone used the screen: the inactivity clock starts again."""
+        self._last_activity = self._ports.clock.monotonic()
+        if self._warning_since is not None:
+            self._hide_warning()
+
+    def keep_going(self) -> None:
+        """The big "続ける" on the timeout warning."""
+        self.touch()
+
+    def tick(self) -> None:
+        """Called about once a second: inactivity warning, then the wipe."""
+        idle_page = self.page is Page.WELCOME and not self.visit.started
+        if idle_page or self.page is Page.TAKE_CARD or self.staff_call_active:
+            return
+        now = self._ports.clock.monotonic()
+        if self._warning_since is None:
+            if now - self._last_activity >= self.inactivity_s:
+                self._warning_since = now
+                self.view.show_timeout_warning(self.warning_s)
+            return
+        left = self.warning_s - (now - self._warning_since)
+        if left <= 0:
+            self.wipe("timeout", "timeout")
+            self.view.show_message("ui.session.timed_out")
+        else:
+            self.view.show_timeout_warning(int(left + 0.999))
+
+    @property
+    def warning_shown(self) -> bool:
+        return self._warning_since is not None
+
+    def wipe(self, outcome: str = "abandoned", reason: str = "other") -> None:
+        """End the visit: drop everything of it; a card still on the reader must be taken."""
+        if self.visit.started:
+            self._audit("session.ended", outcome=outcome, reason=reason)
+        if self.staff_call_active:
+            self.staff_call_active = False
+            self._ports.staff_call.cancel()
+            self.view.show_staff_call(False)
+        self._hide_warning()
+        self.visit = self._new_visit()
+        self._return_to = Page.WELCOME
+        self.message_id = ""
+        self.view.session_wiped()
+        self.view.apply_language(self.visit.language)
+        self._go(Page.TAKE_CARD if self.card_present else Page.WELCOME)
+
+    # -- inside -------------------------------------------------------------------------------
+
+    def _new_visit(self) -> Visit:
+        v = Visit(language=self.default_language, large_text=self.default_large_text)
+        v.pending = None
+        return v
+
+    def _begin(self, with_card: bool) -> None:
+        v = self.visit
+        v.with_card = with_card
+        self.touch()
+        if not v.started:  # a clerk may have signed in on the first screen already
+            v.started = True
+            self._audit("session.started", language=v.language)
+
+    def _hide_warning(self) -> None:
+        if self._warning_since is not None:
+            self._warning_since = None
+            self.view.hide_timeout_warning()
+
+    def _go(self, page: Page) -> None:
+        self.page = page
+        self.view.show_message("")
+        self.view.show_page(page)
+
+    def _audit(
+        self,
+        event: str,
+        *,
+        categories: Sequence[str] = (),
+        purpose: str = "identity",
+        **fields: object,
+    ) -> None:
+        audit_role = self.role
+        self._ports.audit.record(
+            self.visit.id, event, role=audit_role, categories=categories, purpose=purpose, **fields
+        )
+        log.info("session event", extra={"event": event, "page": self.page.value})
+
+
+def _reason(message_id: str) -> str:
+    return "card_untrusted" if message_id == "card.untrusted" else "other"
+
+
+def _up_to_municipality(address: str) -> str:
+    """ "東京都千代田区千代田1-1" -> "東京都千代田区" (cuts after the first 市, 区, 町 or 村)."""
+    start = 0
+    for pref_end in ("都", "道", "府", "県"):
+        i = address.find(pref_end)
+        if 0 < i <= 3:
+            start = i + 1
+            break
+    for i in range(start, len(address)):
+        if address[i] in "市区町村郡":
+            if address[i] == "郡":
+                continue
+            return address[: i + 1] + "…"
+    return address[:start] + "…" if start else "…"

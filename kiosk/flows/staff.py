@@ -1,0 +1,33 @@
+"""Staff sign-in against the `[staff] members` of the configuration (sha256 of "<id>:<pin>")."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Sequence
+
+from kiosk.config import StaffSettings
+from kiosk.flows.ports import StaffIdentity
+
+
+def pin_hash(staff_id: str, pin: str) -> str:
+    """The hex digest a `[staff] members` entry stores for this id and PIN."""
+    return hashlib.sha256(f"{staff_id}:{pin}".encode()).hexdigest()
+
+
+class ConfigStaff:
+    """A `StaffDirectory` over the configured members; compares digests in constant time."""
+
+    def __init__(self, settings: StaffSettings) -> None:
+        self._members = {m.id: m for m in settings.members}
+
+    def member_ids(self) -> Sequence[str]:
+        return tuple(self._members)
+
+    def sign_in(self, staff_id: str, pin: str) -> StaffIdentity | None:
+        member = self._members.get(staff_id)
+        if member is None or not pin:
+            return None
+        if not hmac.compare_digest(pin_hash(staff_id, pin), member.pin_sha256.lower()):
+            return None
+        return StaffIdentity(member.id, member.role)

@@ -1,0 +1,325 @@
+"""Proving who the resident is: the choice, PIN, 照合番号B, face, staff sign-in and check,
+and the read-back "is this you?"."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtWidgets import QButtonGroup, QGridLayout, QLabel, QWidget
+
+from kiosk.flows.session import CHECK_REASONS, Method, Page, SessionMachine, SignInFor
+from kiosk.ui.pages.base import KioskPage, PageContext
+from kiosk.ui.widgets import BigButton, CameraView, Keypad
+from kiosk.wareki import to_wareki
+
+
+class ChooseMethodPage(KioskPage):
+    """Face, PIN, or a member of staff: three equal ways (WCAG 3.3.8: no memory test forced)."""
+
+    page = Page.CHOOSE_METHOD
+
+    def __init__(self, session: SessionMachine) -> None:
+        super().__init__(session)
+        self.heading.set_message("ui.method.title")
+        self.label("ui.method.hint")
+        self.face = self.button(
+            "ui.method.face",
+            lambda: session.choose_method(Method.FACE),
+            kind="primary",
+            name="methodFace",
+        )
+        self.pin = self.button(
+            "ui.method.pin",
+            lambda: session.choose_method(Method.PIN),
+            kind="primary",
+            name="methodPin",
+        )
+        self.staff = self.button(
+            "ui.method.staff",
+            lambda: session.choose_method(Method.STAFF),
+            kind="primary",
+            name="methodStaff",
+        )
+        self.layout_.addStretch(1)
+
+    def first_focus(self) -> QWidget | None:
+        return self.face
+
+
+class PinPage(KioskPage):
+    page = Page.PIN
+
+    def __init__(self, session: SessionMachine) -> None:
+        super().__init__(session)
+        self.heading.set_message("ui.pin.title")
+        self.label("ui.pin.shield")
+        self.tries = self.label(role="muted", spoken=False)
+        self.tries.setObjectName("pinTries")
+        self.keypad = Keypad(4)
+        self.keypad.setObjectName("pinKeypad")
+        self.keypad.submitted.connect(session.enter_pin)
+        self.layout_.addWidget(self.keypad, 1)
+        self.other = self.button("ui.common.other_method", session.other_method, name="pinOther")
+
+    def refresh(self) -> None:
+        self.keypad.clear()
+        tries = self.session.pin_tries_left()
+        if tries is None:
+            self.tries.set_plain("")
+        else:
+            self.tries.set_message("ui.pin.tries", tries=tries)
+
+    def clear(self) -> None:
+        self.keypad.clear()
+        self.tries.set_plain("")
+
+    def first_focus(self) -> QWidget | None:
+        return self.keypad.keys["1"]
+
+
+class PinLastTryPage(KioskPage):
+    """The guard: the last try of a 4-digit PIN is spent only with a clerk beside the resident."""
+
+    page = Page.PIN_LAST_TRY
+
+    def __init__(self, session: SessionMachine) -> None:
+        super().__init__(session)
+        self.heading.set_message("ui.pin.last_try.title")
+        self.label("ui.pin.last_try.body")
+        self.layout_.addStretch(1)
+        self.with_staff = self.button(
+            "ui.pin.last_try.staff", session.allow_last_try, kind="primary", name="lastTryStaff"
+        )
+        self.other = self.button(
+            "ui.common.other_method", session.other_method, name="lastTryOther"
+        )
+
+    def first_focus(self) -> QWidget | None:
+        return self.with_staff
+
+
+class PinBPage(KioskPage):
+    """照合番号B: birth date (era year) 6 + expiry year 4 + security code 4, from the card front."""
+
+    page = Page.PIN_B
+
+    def __init__(self, session: SessionMachine) -> None:
+        super().__init__(session)
+        self.heading.set_message("ui.pin_b.title")
+        self.label("ui.pin_b.hint")
+        self.keypad = Keypad(14, groups=(6, 4, 4))
+        self.keypad.setObjectName("pinBKeypad")
+        self.keypad.submitted.connect(session.enter_pin_b)
+        self.layout_.addWidget(self.keypad, 1)
+        self.other = self.button("ui.common.other_method", session.other_method, name="pinBOther")
+
+    def refresh(self) -> None:
+        self.keypad.clear()
+        staff = self.session.pin_b_for is Method.STAFF
+        self.heading.set_message("ui.pin_b.title_staff" if staff else "ui.pin_b.title")
+
+    def clear(self) -> None:
+        self.keypad.clear()
+
+    def first_focus(self) -> QWidget | None:
+        return self.keypad.keys["1"]
+
+
+class FacePage(KioskPage):
+    """The camera view with an oval guide; the resident presses "start" when ready."""
+
+    page = Page.FACE
+
+    def __init__(self, session: SessionMachine, ctx: PageContext) -> None:
+        super().__init__(session)
+        self._frames = ctx.frames
+        self.heading.set_message("ui.face.title")
+        self.label("ui.face.hint")
+        self.camera = CameraView()
+        self.camera.setObjectName("cameraView")
+        self.layout_.addWidget(self.camera, 1)
+        row = self.row()
+        self.start = self.button(
+            "ui.face.start", session.start_face_check, kind="primary", name="faceStart", row=row
+        )
+        self.other = self.button(
+            "ui.common.other_method", session.other_method, name="faceOther", row=row
+        )
+        self._timer = QTimer(self)
+        self._timer.setInterval(66)  # about 15 frames a second is smooth enough for a guide
+        self._timer.timeout.connect(self.pull_frame)
+
+    def pull_frame(self) -> None:
+        frame = self._frames.latest_frame() if self._frames else None
+        if frame is not None:
+            self.camera.set_frame(frame)
+
+    def refresh(self) -> None:
+        self.pull_frame()
+        self._timer.start()
+
+    def hideEvent(self, e: object) -> None:  # type: ignore[override]
+        self._timer.stop()
+        self.camera.clear()
+        super().hideEvent(e)  # type: ignore[arg-type]
+
+    def clear(self) -> None:
+        self._timer.stop()
+        self.camera.clear()
+
+    def first_focus(self) -> QWidget | None:
+        return self.start
+
+
+class StaffSigninPage(KioskPage):
+    """Staff choose their account id and type their staff PIN on the shielded keypad."""
+
+    page = Page.STAFF_SIGNIN
+
+    def __init__(self, session: SessionMachine) -> None:
+        super().__init__(session)
+        self.heading.set_message("ui.staff.signin.title")
+        self.purpose = self.label()
+        self.purpose.setObjectName("signinPurpose")
+        self.ids = QGridLayout()
+        self.layout_.addLayout(self.ids)
+        self.group = QButtonGroup(self)
+        self.group.setExclusive(True)
+        self.id_buttons: dict[str, BigButton] = {}
+        self.keypad = Keypad(8, min_len=4)
+        self.keypad.setObjectName("staffKeypad")
+        self.keypad.submitted.connect(self._submit)
+        self.layout_.addWidget(self.keypad, 1)
+        self.cancel = self.button(
+            "ui.common.cancel", session.cancel_staff_signin, name="signinCancel"
+        )
+
+    def refresh(self) -> None:
+        self.keypad.clear()
+        purpose = self.session.signin_for or SignInFor.ASSIST
+        self.purpose.set_message(f"ui.staff.signin.for.{purpose.value}")
+        ids = list(self.session.staff_member_ids())
+        if list(self.id_buttons) != ids:
+            for b in self.id_buttons.values():
+                self.group.removeButton(b)
+                b.deleteLater()
+            self.id_buttons = {}
+            for i, sid in enumerate(ids):
+                b = BigButton("ui.staff.id", staff=sid)
+                b.setObjectName(f"staff_{sid}")
+                b.setCheckable(True)
+                self.group.addButton(b)
+                self.ids.addWidget(b, i // 3, i % 3)
+                self.id_buttons[sid] = b
+        if len(ids) == 1:
+            self.id_buttons[ids[0]].setChecked(True)
+
+    def select(self, staff_id: str) -> None:
+        self.id_buttons[staff_id].setChecked(True)
+
+    def _submit(self, pin: str) -> None:
+        chosen = next((sid for sid, b in self.id_buttons.items() if b.isChecked()), None)
+        if chosen is None:
+            self.session.view.show_message("ui.staff.choose_id")
+            return
+        self.session.staff_sign_in(chosen, pin)
+
+    def clear(self) -> None:
+        self.keypad.clear()
+        checked = self.group.checkedButton()
+        if checked is not None:
+            self.group.setExclusive(False)
+            checked.setChecked(False)
+            self.group.setExclusive(True)
+
+    def first_focus(self) -> QWidget | None:
+        return next(iter(self.id_buttons.values()), self.keypad.keys["1"])
+
+
+class StaffCheckPage(KioskPage):
+    """目視確認: the clerk compares the card photo (or an ID document) with the person."""
+
+    page = Page.STAFF_CHECK
+
+    def __init__(self, session: SessionMachine) -> None:
+        super().__init__(session)
+        self.photo = QLabel()
+        self.photo.setObjectName("cardPhoto")
+        self.photo.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.photo.setMinimumHeight(240)
+        self.layout_.addWidget(self.photo)
+        self.photo_note = self.label(role="muted", spoken=False)
+        self.label("ui.staff_check.reason")
+        grid = QGridLayout()
+        self.layout_.addLayout(grid)
+        self.reasons: dict[str, BigButton] = {}
+        for i, reason in enumerate(CHECK_REASONS):
+            b = BigButton(f"ui.staff_check.reason.{reason}")
+            b.setObjectName(f"reason_{reason}")
+            b.clicked.connect(lambda _=False, r=reason: session.staff_confirm_check(r))
+            grid.addWidget(b, i // 2, i % 2)
+            self.reasons[reason] = b
+        self.layout_.addStretch(1)
+
+    def refresh(self) -> None:
+        with_card = self.session.with_card
+        self.heading.set_message("ui.staff_check.title" if with_card else "ui.staff_check.no_card")
+        data = self.session.card_photo()
+        image = QImage.fromData(data) if data else QImage()
+        if not image.isNull():
+            self.photo.setPixmap(QPixmap.fromImage(image).scaledToHeight(240))
+            self.photo_note.set_plain("")
+        else:
+            self.photo.clear()
+            # Qt has no JPEG 2000 reader everywhere: the clerk then looks at the card itself.
+            self.photo_note.set_message(
+                "ui.staff_check.photo_on_card" if with_card else "ui.staff_check.id_document"
+            )
+
+    def clear(self) -> None:
+        self.photo.clear()
+        self.photo_note.set_plain("")
+
+
+class ReadbackPage(KioskPage):
+    """ "山田 花子 様、昭和15年4月1日生まれ。あなたですか？" — name and birth date only."""
+
+    page = Page.READBACK
+
+    def __init__(self, session: SessionMachine) -> None:
+        super().__init__(session)
+        self.heading.set_message("ui.readback.title")
+        self.question = self.label(role="heading")
+        self.question.setObjectName("readbackQuestion")
+        self.layout_.addStretch(1)
+        row = self.row()
+        self.yes = self.button(
+            "ui.readback.yes",
+            lambda: session.confirm_identity(True),
+            kind="primary",
+            name="readbackYes",
+            row=row,
+        )
+        self.no = self.button(
+            "ui.readback.no",
+            lambda: session.confirm_identity(False),
+            kind="danger",
+            name="readbackNo",
+            row=row,
+        )
+
+    def refresh(self) -> None:
+        rb = self.session.readback()
+        if rb is None:
+            self.question.set_plain("")
+            return
+        wareki = to_wareki(rb.birth_date).display()
+        self.question.set_message(
+            "ui.readback.question", name=rb.name, wareki=wareki, date=rb.birth_date.isoformat()
+        )
+
+    def clear(self) -> None:
+        self.question.set_plain("")
+
+    def first_focus(self) -> QWidget | None:
+        return self.yes

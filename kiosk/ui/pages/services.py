@@ -1,0 +1,215 @@
+"""The services of this site and one procedure: questions, review, consent, receipt."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from PySide6.QtWidgets import QFormLayout, QGridLayout, QWidget
+
+from kiosk.flows.session import Page, SessionMachine
+from kiosk.ui.pages.base import KioskPage
+from kiosk.ui.widgets import BigButton, Keypad, TrLabel
+
+
+class ServicesPage(KioskPage):
+    page = Page.SERVICES
+
+    def __init__(self, session: SessionMachine) -> None:
+        super().__init__(session)
+        self.heading.set_message("ui.services.title")
+        self.services: dict[str, BigButton] = {}
+        for proc in session.offered_procedures:
+            self.services[proc] = self.button(
+                f"ui.service.{proc}",
+                partial(session.choose_procedure, proc),
+                kind="primary",
+                name=f"service_{proc}",
+            )
+        self.layout_.addStretch(1)
+        self.done = self.button("ui.services.finish", session.finish, name="servicesFinish")
+
+    def first_focus(self) -> QWidget | None:
+        return next(iter(self.services.values()), self.done)
+
+
+class QuestionPage(KioskPage):
+    """One question at a time, answered by a tap (or digits on the keypad for a number)."""
+
+    page = Page.QUESTION
+
+    def __init__(self, session: SessionMachine) -> None:
+        super().__init__(session)
+        self.number = self.label(role="muted", spoken=False)
+        self.help = self.label(role="muted")
+        self.choices_grid = QGridLayout()
+        self.choices_grid.setSpacing(16)
+        self.layout_.addLayout(self.choices_grid)
+        self.choices: dict[str, BigButton] = {}
+        self.keypad = Keypad(9, min_len=1)
+        self.keypad.setObjectName("answerKeypad")
+        self.keypad.submitted.connect(session.answer)
+        self.layout_.addWidget(self.keypad, 1)
+        self.layout_.addStretch(1)
+        self.back = self.button("ui.common.back", session.back, name="questionBack")
+
+    def refresh(self) -> None:
+        q = self.session.question()
+        self._drop_choices()
+        self.keypad.clear()
+        if q is None:
+            return
+        self.heading.set_message(q.message_id)
+        self.number.set_message("ui.question.number", n=self.session.question_number())
+        if q.help_id:
+            self.help.set_message(q.help_id)
+        else:
+            self.help.set_plain("")
+        self.keypad.setVisible(q.kind == "number")
+        for i, c in enumerate(q.choices):
+            b = BigButton(c.message_id, kind="primary")
+            b.setObjectName(f"choice_{c.value}")
+            b.clicked.connect(lambda _=False, v=c.value: self.session.answer(v))
+            self.choices_grid.addWidget(b, i // 2, i % 2)
+            self.choices[c.value] = b
+
+    def _drop_choices(self) -> None:
+        for b in self.choices.values():
+            self.choices_grid.removeWidget(b)
+            b.deleteLater()
+        self.choices = {}
+
+    def clear(self) -> None:
+        self._drop_choices()
+        self.keypad.clear()
+        self.heading.set_plain("")
+        self.help.set_plain("")
+
+    def first_focus(self) -> QWidget | None:
+        return next(iter(self.choices.values()), self.keypad.keys["1"])
+
+
+class StepAwayPage(KioskPage):
+    """A digital supporter steps back before medical questions and before consent."""
+
+    page = Page.STEP_AWAY
+
+    def __init__(self, session: SessionMachine) -> None:
+        super().__init__(session)
+        self.heading.set_message("ui.step_away.title")
+        self.label("ui.step_away.body")
+        self.layout_.addStretch(1)
+        self.done = self.button(
+            "ui.step_away.done", session.resident_alone, kind="primary", name="residentAlone"
+        )
+
+    def first_focus(self) -> QWidget | None:
+        return self.done
+
+
+class ReviewPage(KioskPage):
+    page = Page.REVIEW
+
+    def __init__(self, session: SessionMachine) -> None:
+        super().__init__(session)
+        self.heading.set_message("ui.review.title")
+        self.form = QFormLayout()
+        self.form.setVerticalSpacing(16)
+        self.layout_.addLayout(self.form)
+        self.layout_.addStretch(1)
+        row = self.row()
+        self.back = self.button("ui.review.back", session.back, name="reviewBack", row=row)
+        self.ok = self.button(
+            "ui.review.ok", session.review_ok, kind="primary", name="reviewOk", row=row
+        )
+
+    def refresh(self) -> None:
+        self.clear()
+        for item in self.session.review_items():
+            label = TrLabel(item.label_id, role="muted")
+            value = TrLabel(item.value_id) if item.value_id else TrLabel()
+            if not item.value_id:
+                value.set_plain(item.value)
+            value.setObjectName("reviewValue")
+            self.form.addRow(label, value)
+
+    def values(self) -> list[str]:
+        return [w.text() for w in self.findChildren(TrLabel, "reviewValue")]
+
+    def clear(self) -> None:
+        while self.form.rowCount():
+            self.form.removeRow(0)
+
+    def first_focus(self) -> QWidget | None:
+        return self.ok
+
+
+class ConsentPage(KioskPage):
+    page = Page.CONSENT
+
+    def __init__(self, session: SessionMachine) -> None:
+        super().__init__(session)
+        self.heading.set_message("ui.consent.title")
+        self.body = self.label()
+        self.layout_.addStretch(1)
+        row = self.row()
+        self.no = self.button(
+            "ui.consent.no", lambda: session.give_consent(False), name="consentNo", row=row
+        )
+        self.yes = self.button(
+            "ui.consent.yes",
+            lambda: session.give_consent(True),
+            kind="primary",
+            name="consentYes",
+            row=row,
+        )
+
+    def refresh(self) -> None:
+        proc = self.session.procedure or ""
+        self.body.set_message("ui.consent.body", procedure=_service_name(proc))
+
+    def on_language_changed(self) -> None:
+        self.refresh()
+
+    def first_focus(self) -> QWidget | None:
+        return self.yes
+
+
+class ReceiptPage(KioskPage):
+    page = Page.RECEIPT
+
+    def __init__(self, session: SessionMachine) -> None:
+        super().__init__(session)
+        self.heading.set_message("ui.receipt.title")
+        self.reference = self.label(role="heading")
+        self.reference.setObjectName("receiptReference")
+        self.next_steps = self.label()
+        self.layout_.addStretch(1)
+        row = self.row()
+        self.another = self.button(
+            "ui.receipt.another", session.another_procedure, name="receiptAnother", row=row
+        )
+        self.done = self.button(
+            "ui.receipt.finish", session.finish, kind="primary", name="receiptDone", row=row
+        )
+
+    def refresh(self) -> None:
+        r = self.session.receipt
+        if r is None:
+            self.clear()
+            return
+        self.reference.set_message("ui.receipt.reference", reference=r.reference)
+        self.next_steps.set_message(r.next_steps_id)
+
+    def clear(self) -> None:
+        self.reference.set_plain("")
+        self.next_steps.set_plain("")
+
+    def first_focus(self) -> QWidget | None:
+        return self.done
+
+
+def _service_name(procedure: str) -> str:
+    from kiosk.ui.text import base_text
+    from kiosk.ui.widgets import t
+
+    return base_text(t(f"ui.service.{procedure}")) if procedure else ""

@@ -1,0 +1,360 @@
+"""Reusable widgets of the kiosk: labels and buttons that retranslate themselves, the shielded
+keypad, the step indicator, the camera view with a face guide and SVG illustrations.
+
+Every widget here retranslates on `QEvent.LanguageChange`, so switching language never
+rebuilds a page or loses what was entered.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QImage,
+    QKeyEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+)
+from PySide6.QtSvgWidgets import QSvgWidget
+from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
+
+from kiosk.paths import ASSETS
+from kiosk.ui import i18n_build
+from kiosk.ui import text as rubytext
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def t(message_id: str, **params: object) -> str:
+    """The current language's text, `{name}` filled in; ruby marks `{漢字|かんじ}` kept."""
+    from PySide6.QtCore import QCoreApplication
+
+    raw = QCoreApplication.translate(i18n_build.CONTEXT, message_id)
+    if not params:
+        return raw
+    return _PLACEHOLDER.sub(lambda m: str(params.get(m.group(1), m.group(0))), raw)
+
+
+class TrLabel(QLabel):
+    """A label showing a message id (or plain data text), with furigana when marked."""
+
+    def __init__(
+        self, message_id: str = "", role: str = "body", parent: QWidget | None = None, **params: Any
+    ) -> None:
+        super().__init__(parent)
+        self.setWordWrap(True)
+        self.setProperty("role", role)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
+        self._id = message_id
+        self._params: dict[str, Any] = params
+        self._tokens: list[tuple[str, str]] = []
+        self._retranslate()
+
+    @property
+    def message_id(self) -> str:
+        return self._id
+
+    def set_message(self, message_id: str, **params: Any) -> None:
+        self._id, self._params = message_id, params
+        self._retranslate()
+
+    def set_plain(self, text: str) -> None:
+        """Show data (a name, an address) as it is, not through the catalogs."""
+        self._id, self._params = "", {}
+        self._show(text)
+
+    def raw_text(self) -> str:
+        """The text with its ruby marks (what the voice hook reads)."""
+        return t(self._id, **self._params) if self._id else self.text()
+
+    def _retranslate(self) -> None:
+        if self._id:
+            self._show(t(self._id, **self._params))
+        elif not self.text():
+            self._show("")
+
+    def _show(self, raw: str) -> None:
+        self._tokens = rubytext.tokens(raw) if rubytext.has_ruby(raw) else []
+        self.setText(rubytext.base_text(raw))
+        self.setAccessibleName(rubytext.base_text(raw))
+        self.updateGeometry()
+        self.update()
+
+    def changeEvent(self, e: QEvent) -> None:
+        if e.type() == QEvent.Type.LanguageChange:
+            self._retranslate()
+        super().changeEvent(e)
+
+    # -- furigana layout (only when the text carries ruby marks) -----------------------------
+
+    def _ruby_font(self) -> QFont:
+        f = QFont(self.font())
+        f.setPixelSize(max(12, round(self._px() * 0.5)))
+        f.setBold(False)
+        return f
+
+    def _px(self) -> int:
+        px = self.font().pixelSize()
+        return px if px > 0 else round(self.font().pointSizeF() * 96 / 72)
+
+    def _layout(self, width: int) -> list[list[tuple[float, str, str]]]:
+        fm, rfm = QFontMetrics(self.font()), QFontMetrics(self._ruby_font())
+        lines: list[list[tuple[float, str, str]]] = [[]]
+        x = 0.0
+        for base, reading in self._tokens:
+            if base == "\n":
+                lines.append([])
+                x = 0.0
+                continue
+            w = max(fm.horizontalAdvance(base), rfm.horizontalAdvance(reading) if reading else 0)
+            if x + w > width and lines[-1]:
+                lines.append([])
+                x = 0.0
+            lines[-1].append((x, base, reading))
+            x += w
+        return lines
+
+    def _line_height(self) -> int:
+        return QFontMetrics(self._ruby_font()).height() + QFontMetrics(self.font()).height() + 4
+
+    def hasHeightForWidth(self) -> bool:
+        return bool(self._tokens) or super().hasHeightForWidth()
+
+    def heightForWidth(self, width: int) -> int:
+        if not self._tokens:
+            return super().heightForWidth(width)
+        return len(self._layout(max(1, width))) * self._line_height()
+
+    def sizeHint(self) -> QSize:
+        if not self._tokens:
+            return super().sizeHint()
+        w = max(200, self.width())
+        return QSize(w, self.heightForWidth(w))
+
+    def minimumSizeHint(self) -> QSize:
+        if not self._tokens:
+            return super().minimumSizeHint()
+        return QSize(100, self.heightForWidth(max(200, self.width())))
+
+    def paintEvent(self, e: QPaintEvent) -> None:
+        if not self._tokens:
+            super().paintEvent(e)
+            return
+        p = QPainter(self)
+        fm, rfm = QFontMetrics(self.font()), QFontMetrics(self._ruby_font())
+        lh = self._line_height()
+        centred = bool(self.alignment() & Qt.AlignmentFlag.AlignHCenter)
+        p.setPen(self.palette().color(self.foregroundRole()))
+        for row, line in enumerate(self._layout(self.width())):
+            if not line:
+                continue
+            last_x, last_b, last_r = line[-1]
+            line_w = last_x + max(
+                fm.horizontalAdvance(last_b), rfm.horizontalAdvance(last_r) if last_r else 0
+            )
+            dx = (self.width() - line_w) / 2 if centred else 0.0
+            y = row * lh
+            for x, base, reading in line:
+                bw = fm.horizontalAdvance(base)
+                w = max(bw, rfm.horizontalAdvance(reading) if reading else 0)
+                if reading:
+                    p.setFont(self._ruby_font())
+                    rw = rfm.horizontalAdvance(reading)
+                    p.drawText(QPointF(dx + x + (w - rw) / 2, y + rfm.ascent()), reading)
+                p.setFont(self.font())
+                p.drawText(QPointF(dx + x + (w - bw) / 2, y + rfm.height() + fm.ascent()), base)
+        p.end()
+
+
+class BigButton(QPushButton):
+    """A large button labelled by a message id. Enter activates it when focused."""
+
+    def __init__(
+        self, message_id: str, kind: str = "secondary", parent: QWidget | None = None, **params: Any
+    ) -> None:
+        super().__init__(parent)
+        self.setProperty("kind", kind)
+        self.setAutoDefault(True)  # Enter/Return click the focused button (keyboard use)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self._id = message_id
+        self._params = params
+        self._retranslate()
+
+    @property
+    def message_id(self) -> str:
+        return self._id
+
+    def set_message(self, message_id: str, **params: Any) -> None:
+        self._id, self._params = message_id, params
+        self._retranslate()
+
+    def _retranslate(self) -> None:
+        text = rubytext.inline_text(t(self._id, **self._params)) if self._id else ""
+        self.setText(text.replace("&", "&&"))
+        self.setAccessibleName(text)
+
+    def changeEvent(self, e: QEvent) -> None:
+        if e.type() == QEvent.Type.LanguageChange:
+            self._retranslate()
+        super().changeEvent(e)
+
+
+class Keypad(QWidget):
+    """A shielded numeric keypad: digits show as ●, never in an accessible name or the voice.
+
+    Emits `submitted(str)` with the digits when "決定" is pressed with a valid length.
+    The digits are kept only until `clear()`, which every page calls when it is left.
+    """
+
+    submitted = Signal(str)
+
+    def __init__(self, max_len: int, min_len: int | None = None, groups: tuple[int, ...] = ()):
+        super().__init__()
+        self.setObjectName("keypad")
+        self._max, self._min = max_len, min_len or max_len
+        self._groups = groups
+        self._digits = ""
+        self.display = QLabel()
+        self.display.setObjectName("keypadDisplay")
+        self.display.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.display.setAccessibleName("")
+        grid = QGridLayout()
+        grid.setSpacing(12)
+        self.keys: dict[str, BigButton] = {}
+        # The familiar phone order, never shuffled: a shuffled pad defeats muscle memory.
+        for i, d in enumerate("123456789"):
+            b = self._key(d)
+            grid.addWidget(b, i // 3, i % 3)
+        self.delete = BigButton("ui.keypad.delete")
+        self.delete.clicked.connect(self.backspace)
+        grid.addWidget(self.delete, 3, 0)
+        grid.addWidget(self._key("0"), 3, 1)
+        self.ok = BigButton("ui.keypad.ok", kind="primary")
+        self.ok.clicked.connect(self._submit)
+        grid.addWidget(self.ok, 3, 2)
+        box = QVBoxLayout(self)
+        box.addWidget(self.display)
+        box.addLayout(grid)
+        self._refresh()
+
+    def _key(self, digit: str) -> BigButton:
+        b = BigButton("ui.keypad.digit", digit=digit)
+        b.setObjectName(f"key{digit}")
+        b.clicked.connect(lambda: self.press(digit))
+        self.keys[digit] = b
+        return b
+
+    @property
+    def length(self) -> int:
+        return len(self._digits)
+
+    def press(self, digit: str) -> None:
+        if digit.isdigit() and len(digit) == 1 and len(self._digits) < self._max:
+            self._digits += digit
+            self._refresh()
+
+    def backspace(self) -> None:
+        self._digits = self._digits[:-1]
+        self._refresh()
+
+    def clear(self) -> None:
+        self._digits = ""
+        self._refresh()
+
+    def _submit(self) -> None:
+        if self._min <= len(self._digits) <= self._max:
+            digits, self._digits = self._digits, ""
+            self._refresh()
+            self.submitted.emit(digits)
+
+    def _refresh(self) -> None:
+        shown = "●" * len(self._digits) + "○" * (self._max - len(self._digits))
+        if self._groups:
+            parts, i = [], 0
+            for g in self._groups:
+                parts.append(shown[i : i + g])
+                i += g
+            shown = " ".join(parts)
+        self.display.setText(shown)
+        self.ok.setEnabled(self._min <= len(self._digits) <= self._max)
+
+    def keyPressEvent(self, e: QKeyEvent) -> None:
+        key = e.text()
+        if key.isdigit():
+            self.press(key)
+        elif e.key() == Qt.Key.Key_Backspace:
+            self.backspace()
+        elif e.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.ok.isEnabled():
+            self._submit()
+        else:
+            super().keyPressEvent(e)
+
+
+class CameraView(QWidget):
+    """Shows RGB frames (numpy uint8, h×w×3) with an oval face guide drawn over them."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setMinimumSize(480, 360)
+        self._image: QImage | None = None
+
+    def set_frame(self, frame: Any) -> None:
+        """Copy one frame in; the array may be reused by the camera afterwards."""
+        h, w = int(frame.shape[0]), int(frame.shape[1])
+        data = frame.tobytes() if not frame.flags["C_CONTIGUOUS"] else frame.data
+        img = QImage(data, w, h, 3 * w, QImage.Format.Format_RGB888)
+        self._image = img.copy()  # own the pixels: the numpy buffer is not ours to keep
+        self.update()
+
+    def has_frame(self) -> bool:
+        return self._image is not None
+
+    def clear(self) -> None:
+        """Drop the last frame: no image of a face stays in the widget."""
+        self._image = None
+        self.update()
+
+    def guide_rect(self) -> QRectF:
+        w, h = self.width(), self.height()
+        gw, gh = w * 0.36, h * 0.72
+        return QRectF((w - gw) / 2, (h - gh) / 2, gw, gh)
+
+    def paintEvent(self, e: QPaintEvent) -> None:
+        p = QPainter(self)
+        p.fillRect(self.rect(), QColor("#2B2B2B"))
+        if self._image is not None:
+            scaled = self._image.scaled(
+                self.size(),
+                Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation,
+            )
+            p.drawImage(
+                (self.width() - scaled.width()) // 2, (self.height() - scaled.height()) // 2, scaled
+            )
+        # Two outlines, dark under light, so the guide shows on any background.
+        guide = self.guide_rect()
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setPen(QPen(QColor("#000000"), 10))
+        p.drawEllipse(guide)
+        p.setPen(QPen(QColor("#FFFFFF"), 5, Qt.PenStyle.DashLine))
+        p.drawEllipse(guide)
+        p.end()
+
+
+class Illustration(QSvgWidget):
+    """One of the kiosk's own drawings in `assets/ui/<name>.svg`, kept in proportion."""
+
+    def __init__(self, name: str, height: int = 320, parent: QWidget | None = None) -> None:
+        super().__init__(str(ASSETS / "ui" / f"{name}.svg"), parent)
+        self.name = name
+        self.renderer().setAspectRatioMode(Qt.AspectRatioMode.KeepAspectRatio)
+        self.setFixedHeight(height)
+        self.setMinimumWidth(height)
+        self.setAccessibleName("")  # decoration: the text next to it says the same

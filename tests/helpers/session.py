@@ -1,0 +1,314 @@
+"""Small real fakes for the resident's session: a card with real try counting, a face matcher
+that says what it is told, a settable clock, and an audit log that applies the store's real
+allow-list (so a session that logs a forbidden field fails its test)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import numpy as np
+
+from kiosk.config import StaffMember, StaffSettings
+from kiosk.errors import KnownError
+from kiosk.flows.ports import (
+    CardHolder,
+    CardRead,
+    Choice,
+    FaceVerdict,
+    Ports,
+    Question,
+    Receipt,
+    StaffIdentity,
+    Submission,
+    WrongSecret,
+)
+from kiosk.flows.staff import ConfigStaff, pin_hash
+from kiosk.store.audit import check_entry
+
+
+@dataclass
+class Resident:
+    key: str
+    holder: CardHolder
+    pin: str
+    pin_b: str
+    photo: bytes = b"\x00\x00\x00\x0cjP  fake-jp2"
+    pin_tries: int = 3
+
+
+HANAKO = Resident(
+    "hanako",
+    CardHolder("山田\u3000花子", date(1940, 4, 1), "東京都千代田区千代田１番１号", "2"),
+    pin="1234",
+    pin_b="15040120302285",
+)
+TARO = Resident(
+    "taro",
+    CardHolder("佐藤\u3000太郎", date(1980, 2, 17), "宮城県仙台市青葉区本町３丁目８番１号", "1"),
+    pin="5678",
+    pin_b="55021720352285",
+)
+
+
+class FakeCard:
+    """A card with the chip's try counting: wrong answers count down, right ones reset."""
+
+    def __init__(self, resident: Resident, readable: bool = True) -> None:
+        self.resident = resident
+        self.tries = resident.pin_tries
+        self.readable = readable
+        self.verify_calls = 0
+
+    def check_card(self) -> None:
+        if not self.readable:
+            raise KnownError("card.not_mynumber")
+
+    def pin_tries_left(self) -> int:
+        return self.tries
+
+    def open_with_pin(self, pin: str) -> CardRead:
+        self.verify_calls += 1
+        if self.tries == 0:
+            raise KnownError("card.blocked")
+        if pin != self.resident.pin:
+            self.tries -= 1
+            raise WrongSecret(self.tries)
+        self.tries = 3
+        return CardRead(self.resident.holder)
+
+    def open_with_pin_b(self, pin_b: str) -> CardRead:
+        if pin_b != self.resident.pin_b:
+            raise WrongSecret(-1)
+        return CardRead(self.resident.holder, photo=self.resident.photo)
+
+
+class Reader:
+    """The reader slot: the session's card port is whatever card lies on it."""
+
+    def __init__(self) -> None:
+        self.card: FakeCard | None = None
+
+    def check_card(self) -> None:
+        self._card().check_card()
+
+    def pin_tries_left(self) -> int:
+        return self._card().pin_tries_left()
+
+    def open_with_pin(self, pin: str) -> CardRead:
+        return self._card().open_with_pin(pin)
+
+    def open_with_pin_b(self, pin_b: str) -> CardRead:
+        return self._card().open_with_pin_b(pin_b)
+
+    def _card(self) -> FakeCard:
+        if self.card is None:
+            raise KnownError("card.gone")
+        return self.card
+
+
+class FakeFace:
+    def __init__(self) -> None:
+        self.answers: list[FaceVerdict] = []
+        self.photos_seen: list[bytes] = []
+
+    def verify(self, photo: bytes) -> FaceVerdict:
+        self.photos_seen.append(photo)
+        return self.answers.pop(0) if self.answers else FaceVerdict(True)
+
+
+class FakeFrames:
+    def __init__(self) -> None:
+        self.frame = np.zeros((240, 320, 3), dtype=np.uint8)
+        self.frame[60:180, 120:200] = (200, 160, 140)
+
+    def latest_frame(self) -> object | None:
+        return self.frame
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def now(self) -> datetime:
+        return datetime(2026, 11, 22, 9, 0) + timedelta(seconds=self.t)
+
+    def monotonic(self) -> float:
+        return self.t
+
+    def advance(self, seconds: float) -> None:
+        self.t += seconds
+
+
+@dataclass
+class AuditLine:
+    session_id: str
+    event: str
+    role: str
+    categories: tuple[str, ...]
+    purpose: str
+    fields: dict[str, object]
+
+
+class Audit:
+    """Checks every entry against the store's allow-list, then keeps it for assertions."""
+
+    def __init__(self) -> None:
+        self.lines: list[AuditLine] = []
+
+    def record(
+        self,
+        session_id: str,
+        event: str,
+        *,
+        role: str,
+        categories: Sequence[str] = (),
+        purpose: str = "identity",
+        **fields: object,
+    ) -> None:
+        cats, checked = check_entry(event, session_id, role, categories, purpose, fields)
+        self.lines.append(AuditLine(session_id, event, role, cats, purpose, checked))
+
+    def events(self) -> list[str]:
+        return [line.event for line in self.lines]
+
+
+def _yes_no(
+    qid: str, message_id: str, categories: tuple[str, ...] = (), medical: bool = False
+) -> Question:
+    yes_no = (Choice("yes", "answer.yes"), Choice("no", "answer.no"))
+    return Question(qid, message_id, yes_no, categories=categories, medical=medical)
+
+
+# Each procedure's questions as the procedures module would ask them (a few taps each).
+QUESTIONS: dict[str, list[Question]] = {
+    "risai": [
+        _yes_no("dwelling", "q.dwelling", categories=("damage.report",)),
+        Question(
+            "damage",
+            "q.damage",
+            (Choice("light", "answer.light"), Choice("heavy", "answer.heavy")),
+            categories=("damage.report",),
+        ),
+        _yes_no("site_survey", "q.survey", categories=("damage.report",)),
+    ],
+    "higai": [
+        Question("what", "q.what", (Choice("car", "answer.car"), Choice("goods", "answer.goods"))),
+    ],
+    "support-check": [
+        Question(
+            "household", "q.household", kind="number", max_digits=2, categories=("household",)
+        ),
+        _yes_no("injured", "q.injured"),
+    ],
+    "insurance": [
+        _yes_no("drug_info", "q.drug_info", medical=True, categories=("medication",)),
+    ],
+}
+
+
+class Procedures:
+    def __init__(self, fail: bool = False) -> None:
+        self.submissions: list[Submission] = []
+        self.fail = fail
+
+    def next_question(
+        self, procedure: str, holder: CardHolder | None, answers: Mapping[str, str]
+    ) -> Question | None:
+        return next((q for q in QUESTIONS[procedure] if q.id not in answers), None)
+
+    def submit(self, submission: Submission) -> Receipt:
+        if self.fail:
+            raise KnownError("store.disk_full")
+        self.submissions.append(submission)
+        return Receipt(f"ABCD-EFGH-{len(self.submissions):04d}")
+
+
+class StaffCall:
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def call(self) -> None:
+        self.calls.append("call")
+
+    def cancel(self) -> None:
+        self.calls.append("cancel")
+
+
+class Counter:
+    def __init__(self) -> None:
+        self.n = 0
+
+    def issue_ticket(self) -> str:
+        self.n += 1
+        return str(100 + self.n)
+
+
+class Speech:
+    def __init__(self) -> None:
+        self.said: list[tuple[str, str]] = []
+
+    def say(self, text: str, language: str) -> None:
+        self.said.append((language, text))
+
+    def stop(self) -> None:
+        self.said.append(("", "<stop>"))
+
+
+STAFF = StaffSettings(
+    members=(
+        StaffMember("clerk1", "clerk", pin_hash("clerk1", "9999")),
+        StaffMember("helper1", "supporter", pin_hash("helper1", "1111")),
+        StaffMember("admin1", "admin", pin_hash("admin1", "0000")),
+    )
+)
+
+
+class Deferred:
+    """Stands in for a zero-delay timer: work waits until `run()` (the next event-loop turn)."""
+
+    def __init__(self, immediate: bool = True) -> None:
+        self.immediate = immediate
+        self.queue: list[Callable[[], None]] = []
+
+    def __call__(self, fn: Callable[[], None]) -> None:
+        if self.immediate:
+            fn()
+        else:
+            self.queue.append(fn)
+
+    def run(self) -> None:
+        while self.queue:
+            self.queue.pop(0)()
+
+
+@dataclass
+class World:
+    """Everything around one kiosk, for a test to drive and inspect."""
+
+    reader: Reader = field(default_factory=Reader)
+    face: FakeFace = field(default_factory=FakeFace)
+    clock: Clock = field(default_factory=Clock)
+    audit: Audit = field(default_factory=Audit)
+    procedures: Procedures = field(default_factory=Procedures)
+    staff_call: StaffCall = field(default_factory=StaffCall)
+    counter: Counter = field(default_factory=Counter)
+    defer: Deferred = field(default_factory=Deferred)
+    camera: bool = True
+
+    def ports(self) -> Ports:
+        return Ports(
+            card=self.reader,
+            face=self.face if self.camera else None,
+            staff=ConfigStaff(STAFF),
+            clock=self.clock,
+            audit=self.audit,
+            procedures=self.procedures,
+            staff_call=self.staff_call,
+            counter=self.counter,
+            defer=self.defer,
+        )
+
+
+__all__ = ["HANAKO", "TARO", "FakeCard", "Resident", "StaffIdentity", "World"]
