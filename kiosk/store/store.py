@@ -508,6 +508,10 @@ class Store:
         fields: Mapping[str, object],
     ) -> AuditEntry:
         cats, clean = audit_mod.check_entry(event, session_id, role, categories, purpose, fields)
+        members = {m.id for m in self.settings.staff.members}
+        if "staff_id" in clean and members and clean["staff_id"] not in members:
+            # Only accounts from the config: a typed-in name can never land in the log.
+            raise audit_mod.AuditRejected("staff_id is not a configured staff account")
         last = self._db.execute("SELECT seq, hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
         if last is None:
             seq = int(self._meta("audit_anchor_seq") or 0) + 1

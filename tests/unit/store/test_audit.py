@@ -8,10 +8,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kiosk.cli import main
 from kiosk.store import AuditRejected, Store, new_session_id
-from kiosk.store.audit import chain_hash
+from kiosk.store.audit import EVENTS, FIELD_RULES, chain_hash, check_entry
 from tests.helpers.store import FakeClock, open_store
 
 
@@ -214,3 +216,42 @@ def test_cli_verify_exits_1_and_names_the_entry(
     assert main(["--data-dir", str(tmp_path), "audit", "verify", "--json"]) == 1
     out = json.loads(capsys.readouterr().out)
     assert (out["ok"], out["first_broken"], out["problem"]) == (False, 4, "missing_before")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    field=st.sampled_from(sorted(FIELD_RULES)),
+    value=st.one_of(st.text(max_size=40), st.integers(), st.binary(max_size=8)),
+)
+def test_no_value_passes_that_the_allow_list_does_not_name(field: str, value: object) -> None:
+    event = next(e for e, allowed in EVENTS.items() if field in allowed)
+    try:
+        _, stored = check_entry(event, new_session_id(), "resident", (), "identity", {field: value})
+    except AuditRejected:
+        return
+    v = stored[field]
+    # Accepted values are enum members, short ids in a fixed alphabet, or small counts.
+    if isinstance(v, int):
+        assert 0 <= v < 10**9
+    else:
+        assert isinstance(v, str) and len(v) <= 32
+        assert all(c.isascii() and (c.isalnum() or c in "-_.") for c in v)
+
+
+def test_staff_id_must_be_a_configured_account(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from kiosk.config import StaffMember, StaffSettings
+    from kiosk.paths import DataDir
+    from tests.helpers.store import settings as make_settings
+
+    staff = StaffSettings((StaffMember("clerk-03", "clerk", "0" * 64),))
+    conf = replace(make_settings(), staff=staff)
+    with Store.open(DataDir(tmp_path), conf) as store:
+        sid = new_session_id()
+        store.audit("staff.check", session_id=sid, role="clerk", staff_id="clerk-03", outcome="ok")
+        with pytest.raises(AuditRejected):
+            store.audit(
+                "staff.check", session_id=sid, role="clerk", staff_id="yamada", outcome="ok"
+            )
+        assert [e.fields["staff_id"] for e in store.audit_entries()] == ["clerk-03"]

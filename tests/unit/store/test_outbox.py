@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -154,3 +156,32 @@ def test_one_unreadable_record_is_held_and_the_rest_still_go(tmp_path: Path) -> 
         (bad, "held", "store.record_unreadable")
     ]
     assert [json.loads(d)["reference"] for d in sink.accepted.values()] == [good]
+
+
+class SlowSink:
+    """A slow network: each delivery takes a while, on the sync thread."""
+
+    kind = "folder"
+
+    def __init__(self) -> None:
+        self.delivered: list[str] = []
+
+    def deliver(self, document: bytes, idempotency_key: str, reference: str) -> None:
+        time.sleep(0.01)
+        self.delivered.append(idempotency_key)
+
+
+def test_sync_on_a_worker_thread_while_submissions_continue(tmp_path: Path) -> None:
+    sink = SlowSink()
+    with open_store(tmp_path) as store:
+        for i in range(20):
+            store.submit(submission(i))
+        worker = threading.Thread(target=store.sync, args=(sink,))
+        worker.start()
+        later = [store.submit(submission(100 + i)).reference for i in range(10)]
+        worker.join(30)
+        assert not worker.is_alive()
+        store.sync(sink)
+        assert store.outbox_status().delivered == 30
+        assert set(later) <= set(store.references())
+    assert sorted(sink.delivered) == sorted(set(sink.delivered)) and len(sink.delivered) == 30
