@@ -1,0 +1,123 @@
+"""What each procedure prints: receipt, data-use receipt, pre-filled or blank form, 委任状.
+
+Builds the printer's document models (`kiosk.devices.printer`) from a procedure's state; the
+UI hands them to a `DocumentPrinter`. Printing never ends or changes the session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Literal
+
+from kiosk.devices.printer import (
+    ApplicationForm,
+    DataUseReceipt,
+    ProxyLetter,
+    Receipt,
+)
+from kiosk.flows.procedures import higai, risai
+from kiosk.flows.procedures.common import Disaster
+
+Procedure = Literal["risai", "higai", "support-check", "insurance"]
+AuthMethod = Literal["face", "pin", "staff", "none"]
+
+# What the text AP gives each procedure (the My Number itself is never read).
+_CARD_ITEMS: dict[str, tuple[str, ...]] = {
+    "risai": ("procedures.data.name", "procedures.data.birth-date", "procedures.data.address"),
+    "higai": ("procedures.data.name", "procedures.data.birth-date", "procedures.data.address"),
+    "support-check": ("procedures.data.name", "procedures.data.birth-date"),
+    "insurance": ("procedures.data.name", "procedures.data.birth-date"),
+}
+_SENT_TO = {
+    "risai": "procedures.sent.city",
+    "higai": "procedures.sent.city",
+    "support-check": "procedures.sent.counter",
+    "insurance": "procedures.sent.clinic",
+}
+
+
+def procedure_label(procedure: str) -> str:
+    return f"procedures.name.{procedure}"
+
+
+def receipt(
+    procedure: Procedure,
+    reference: str,
+    now: datetime,
+    next_steps: Sequence[str],
+    site_name: str = "",
+) -> Receipt:
+    """The receipt: its QR code carries `reference` and nothing else."""
+    return Receipt(procedure_label(procedure), reference, now, tuple(next_steps), site_name)
+
+
+def data_use(
+    procedure: Procedure,
+    now: datetime,
+    auth: AuthMethod,
+    responsible: str,
+    reference: str = "",
+    card_read: bool = True,
+) -> DataUseReceipt:
+    """Exactly what was read from the card, for which procedure, where it went, who answers.
+
+    With `auth == "face"` the card photo and the live camera image were used for the match
+    and discarded at once; they are listed under "not kept".
+    """
+    items: tuple[str, ...] = _CARD_ITEMS[procedure] if card_read else ()
+    not_kept: tuple[str, ...] = ()
+    if card_read and auth == "face":
+        items = (*items, "procedures.data.card-photo")
+        not_kept = ("procedures.data.card-photo", "procedures.data.live-image")
+    if not items:
+        items = ("procedures.data.nothing-from-card",)
+    return DataUseReceipt(
+        procedure=procedure_label(procedure),
+        issued_at=now,
+        items_read=items,
+        sent_to=_SENT_TO[procedure],
+        responsible=responsible,
+        reference=reference,
+        not_kept=not_kept,
+    )
+
+
+def filled_form(
+    request: risai.RisaiRequest | higai.HigaiRequest,
+    disasters: Sequence[Disaster],
+    now: datetime,
+    reference: str = "",
+) -> ApplicationForm:
+    """The paper form with everything the kiosk knows, to check and sign at the counter."""
+    kind: Procedure = "risai" if isinstance(request, risai.RisaiRequest) else "higai"
+    return ApplicationForm(
+        procedure_label(kind), now, lines=request.form_lines(disasters), reference=reference
+    )
+
+
+def blank_form(procedure: Literal["risai", "higai"], now: datetime) -> ApplicationForm:
+    """The same form, empty: for residents without a card (the equally good paper route)."""
+    labels = risai.BLANK_FORM_LABELS if procedure == "risai" else higai.BLANK_FORM_LABELS
+    return ApplicationForm(procedure_label(procedure), now, blank_labels=labels)
+
+
+def proxy_letter(
+    request: risai.RisaiRequest | higai.HigaiRequest, now: datetime
+) -> ProxyLetter | None:
+    """委任状 to sign, or None when not needed (no proxy, or a relative in the household)."""
+    proxy = request.proxy
+    if proxy is None or not proxy.needs_letter:
+        return None
+    kind: Procedure = "risai" if isinstance(request, risai.RisaiRequest) else "higai"
+    p = proxy.principal
+    return ProxyLetter(
+        procedure=procedure_label(kind),
+        issued_at=now,
+        principal_name=p.name,
+        principal_address=p.address,
+        principal_birth_date=p.birth_date.isoformat(),
+        proxy_name=request.applicant.name,
+        proxy_address=request.applicant.address,
+        relationship=proxy.relationship.label_id if proxy.relationship else "",
+    )

@@ -1,0 +1,280 @@
+"""罹災証明書 request: damage to the dwelling, with the survey method the resident prefers.
+
+The caller (the UI) fills a `RisaiRequest` step by step, asks `problems()` before review and
+calls `payload()` to submit. Name, birth date and address come from the card and are never
+asked again; the damaged property's address defaults to the card address.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from kiosk.flows.procedures.common import (
+    FOUR_SIDES,
+    Disaster,
+    FormLine,
+    Person,
+    PhotoKind,
+    PhotoSet,
+    Problem,
+    Proxy,
+    check_applicant,
+    check_date_not_future,
+    check_disaster,
+    check_phone,
+    phone_digits,
+    submission,
+)
+from kiosk.store import Submission
+
+KIND = "risai"
+SCHEMA = "risai.v1"
+
+
+class DamagedPart(StrEnum):
+    """What is damaged, offered as taps before any free text."""
+
+    ROOF = "roof"
+    EXTERIOR_WALL = "exterior-wall"
+    FOUNDATION = "foundation"
+    PILLARS_BEAMS = "pillars-beams"
+    INTERIOR = "interior"
+    FLOOR = "floor"
+    WINDOWS_DOORS = "windows-doors"
+    PLUMBING = "plumbing"
+    TILTED = "tilted"  # the building leans
+    COLLAPSED = "collapsed"  # collapsed or washed away
+
+    @property
+    def label_id(self) -> str:
+        return f"procedures.damage.{self.value}"
+
+
+class Flooding(StrEnum):
+    NONE = "none"
+    BELOW_FLOOR = "below-floor"  # 床下浸水
+    ABOVE_FLOOR = "above-floor"  # 床上浸水
+
+    @property
+    def label_id(self) -> str:
+        return f"procedures.flooding.{self.value}"
+
+
+# Choices that by themselves point above 10% damage: no 自己判定方式 then (fail safe: survey).
+_NOT_LIGHT = {DamagedPart.TILTED, DamagedPart.COLLAPSED, DamagedPart.FOUNDATION}
+
+SurveyMethod = Literal["site", "self"]
+
+
+@dataclass
+class Damage:
+    parts: set[DamagedPart] = field(default_factory=set)
+    flooding: Flooding = Flooding.NONE
+    flood_depth_cm: int | None = None  # measured from the floor (above) or the ground (below)
+    resident_says_light: bool = False  # "Is the damage light, e.g. a few tiles or cracks?"
+    note: str = ""  # optional words after the taps
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "parts": sorted(p.value for p in self.parts),
+            "flooding": self.flooding.value,
+            "flood_depth_cm": self.flood_depth_cm,
+            "resident_says_light": self.resident_says_light,
+            "note": self.note,
+        }
+
+
+@dataclass
+class RisaiRequest:
+    """One 罹災証明書 request. `applicant` is the person at the kiosk (from the card)."""
+
+    applicant: Person
+    proxy: Proxy | None = None
+    property_address: str = ""  # empty: the address on the card of the person applied for
+    disaster_id: str | None = None
+    dwelling: bool | None = None
+    damaged_on: date | None = None  # empty: the disaster's date
+    damage: Damage = field(default_factory=Damage)
+    survey: SurveyMethod = "site"
+    self_assessment_consent: bool = False  # 「準半壊に至らない(一部損壊)」で差し支えない
+    phone: str = ""
+    photos: PhotoSet = field(default_factory=PhotoSet)
+
+    @property
+    def principal(self) -> Person:
+        """The person whose home was damaged."""
+        return self.proxy.principal if self.proxy else self.applicant
+
+    @property
+    def address(self) -> str:
+        return self.property_address.strip() or self.principal.address
+
+    def survey_methods_offered(self) -> tuple[SurveyMethod, ...]:
+        """自己判定方式 only when the resident says the damage is light and nothing says not."""
+        d = self.damage
+        light = (
+            d.resident_says_light
+            and not (d.parts & _NOT_LIGHT)
+            and d.flooding is not Flooding.ABOVE_FLOOR
+        )
+        return ("site", "self") if light else ("site",)
+
+    def required_photos(self) -> list[tuple[PhotoKind, int]]:
+        """(kind, how many) the kiosk asks for; empty for a site survey (photos optional)."""
+        if self.survey != "self":
+            return []
+        need = [(k, 1) for k in FOUR_SIDES] + [(PhotoKind.CLOSEUP, 1)]
+        if self.damage.flooding is not Flooding.NONE:
+            need.append((PhotoKind.FLOOD_DEPTH, 1))
+        return need
+
+    def missing_photos(self) -> list[PhotoKind]:
+        return [k for k, n in self.required_photos() if len(self.photos.of_kind(k)) < n]
+
+    def problems(self, disasters: Sequence[Disaster], today: date) -> list[Problem]:
+        """Everything to fix before review; empty means ready to submit."""
+        out = check_applicant(self.applicant, self.proxy, today)
+        disaster, more = check_disaster(self.disaster_id, disasters, today)
+        out += more
+        if not self.address:
+            out.append(Problem("property_address", "procedures.error.address-required"))
+        if self.dwelling is None:
+            out.append(Problem("dwelling", "procedures.error.dwelling-required"))
+        elif not self.dwelling:
+            out.append(Problem("dwelling", "procedures.error.not-dwelling-use-higai"))
+        out += check_date_not_future("damaged_on", self.damaged_on, today)
+        if disaster and self.damaged_on and self.damaged_on < disaster.date:
+            out.append(Problem("damaged_on", "procedures.error.date-before-disaster"))
+        d = self.damage
+        if not d.parts and d.flooding is Flooding.NONE:
+            out.append(Problem("damage", "procedures.error.damage-required"))
+        if d.flood_depth_cm is not None and not 0 <= d.flood_depth_cm <= 2000:
+            out.append(Problem("damage.flood_depth_cm", "procedures.error.flood-depth"))
+        if self.survey == "self":
+            if "self" not in self.survey_methods_offered():
+                out.append(Problem("survey", "procedures.error.self-survey-not-offered"))
+            if not self.self_assessment_consent:
+                out.append(Problem("survey", "procedures.error.self-survey-consent"))
+            out += [
+                Problem("photos", "procedures.error.photo-missing", {"kind": k.label_id})
+                for k in self.missing_photos()
+            ]
+        out += check_phone(self.phone)
+        return out
+
+    def payload(
+        self,
+        disasters: Sequence[Disaster],
+        now: datetime,
+        *,
+        kiosk_id: str,
+        language: str,
+    ) -> dict[str, Any]:
+        """The submission body (`docs/schema/risai-request.v1.json`); call after `problems()`."""
+        disaster = next(d for d in disasters if d.id == self.disaster_id)
+        return {
+            "schema": SCHEMA,
+            "kind": KIND,
+            "created_at": now.isoformat(),
+            "kiosk_id": kiosk_id,
+            "language": language,
+            "applicant": self.applicant.to_json(),
+            "principal": self.principal.to_json(),
+            "proxy": self.proxy.to_json() if self.proxy else None,
+            "disaster": disaster.to_json(),
+            "property": {
+                "address": self.address,
+                "same_as_card_address": self.address == self.principal.address,
+                "dwelling": bool(self.dwelling),
+                "damaged_on": (self.damaged_on or disaster.date).isoformat(),
+            },
+            "damage": self.damage.to_json(),
+            "survey": {
+                "method": self.survey,
+                "self_assessment_consent": self.survey == "self" and self.self_assessment_consent,
+                "consented_grade": "ichibu-sonkai" if self.survey == "self" else None,
+            },
+            "contact": {"phone": phone_digits(self.phone)},
+            "photos": self.photos.to_json(),
+        }
+
+    def to_submission(
+        self,
+        disasters: Sequence[Disaster],
+        now: datetime,
+        *,
+        kiosk_id: str,
+        language: str,
+        idempotency_key: str,
+    ) -> Submission:
+        """Payload, photos as encrypted attachments, and the audit categories it touches."""
+        cats = ["card.basic_info", "damage.report", "contact"]
+        if len(self.photos):
+            cats.append("damage.photos")
+        body = self.payload(disasters, now, kiosk_id=kiosk_id, language=language)
+        return submission(KIND, body, self.photos, tuple(cats), idempotency_key)
+
+    def next_steps(self) -> tuple[str, ...]:
+        """Message ids for the receipt's "what happens next"."""
+        steps = ["procedures.next.risai.self" if self.survey == "self"
+                 else "procedures.next.risai.site"]  # fmt: skip
+        if self.proxy and self.proxy.needs_letter:
+            steps.append("procedures.next.proxy-letter")
+        steps.append("procedures.next.risai.resurvey")
+        return tuple(steps)
+
+    def form_lines(self, disasters: Sequence[Disaster]) -> list[FormLine]:
+        """The pre-filled paper form (書かない窓口), in the order municipal forms use."""
+        disaster = next((d for d in disasters if d.id == self.disaster_id), None)
+        p = self.principal
+        lines = [
+            FormLine("procedures.form.name", p.name),
+            FormLine("procedures.form.birth-date", p.birth_date.isoformat()),
+            FormLine("procedures.form.address", p.address),
+            FormLine("procedures.form.property-address", self.address),
+            FormLine(
+                "procedures.form.dwelling",
+                messages=("procedures.form.yes" if self.dwelling else "procedures.form.no",),
+            ),
+            FormLine(
+                "procedures.form.disaster", f"{disaster.name} ({disaster.date})" if disaster else ""
+            ),
+            FormLine(
+                "procedures.form.damage",
+                messages=tuple(x.label_id for x in sorted(self.damage.parts)),
+            ),
+            FormLine("procedures.form.flooding", messages=(self.damage.flooding.label_id,)),
+            FormLine("procedures.form.survey", messages=(f"procedures.form.survey.{self.survey}",)),
+            FormLine("procedures.form.phone", phone_digits(self.phone)),
+        ]
+        if self.proxy:
+            rel = self.proxy.relationship
+            lines += [
+                FormLine("procedures.form.proxy-name", self.applicant.name),
+                FormLine("procedures.form.proxy-address", self.applicant.address),
+                FormLine(
+                    "procedures.form.proxy-relationship", messages=(rel.label_id,) if rel else ()
+                ),
+            ]
+        return lines
+
+
+BLANK_FORM_LABELS = (
+    "procedures.form.name",
+    "procedures.form.birth-date",
+    "procedures.form.address",
+    "procedures.form.property-address",
+    "procedures.form.dwelling",
+    "procedures.form.disaster",
+    "procedures.form.damage",
+    "procedures.form.flooding",
+    "procedures.form.survey",
+    "procedures.form.phone",
+    "procedures.form.proxy-name",
+    "procedures.form.proxy-address",
+    "procedures.form.proxy-relationship",
+)

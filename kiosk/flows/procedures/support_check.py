@@ -1,0 +1,266 @@
+"""Support-eligibility check: a few questions, then one estimate per scheme that may apply.
+
+The UI asks `questions(answers)` for what to show next (each with its choices as message ids),
+stores the taps in `SupportAnswers`, and shows `results(answers)`: "likely eligible, about X円
+— staff will confirm" or "staff will look at your case", one line per rule that applied, and
+the documents to bring. Published rules only; never a denial, never a score.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from kiosk.flows.procedures.common import Disaster
+from kiosk.flows.rules import (
+    Case,
+    DamageGrade,
+    DisasterScale,
+    Estimate,
+    IncomeBoundary,
+    Plan,
+    Relation,
+    RuleBook,
+    RuleRef,
+    Scheme,
+    estimate,
+    grade_from_damage_ratio,
+)
+
+KIND = "support-check"
+SCHEMA = "support-check.v1"
+
+
+@dataclass
+class SupportAnswers:
+    """The resident's taps. None means "not answered" or "I don't know"."""
+
+    has_certificate: bool | None = None
+    grade: DamageGrade | None = None  # from the 罹災証明書
+    damage_ratio: Decimal | None = None  # 損害割合 if the certificate states it
+    household: int | None = None
+    plan: Plan | None = None
+    rented_first: bool = False
+    demolished: bool = False
+    long_term_evacuation: bool = False
+    death: bool = False  # someone in the household died in the disaster
+    death_main_earner: bool = False
+    relation: Relation | None = None
+    closer_relatives: bool = False
+    sibling_lived_with: bool = False
+    disaster_related_death: bool = False
+    disability: bool = False  # someone has a serious lasting disability from it
+    disability_main_earner: bool = False
+    injured: bool = False  # head of household hurt for a month or more
+    goods_lost: bool = False
+    dwelling_lost: bool = False
+    income_yen: int | None = None
+    wants_loan_check: bool = False
+
+    def effective_grade(self, book: RuleBook) -> tuple[DamageGrade | None, RuleRef | None]:
+        if self.damage_ratio is not None:
+            return grade_from_damage_ratio(self.damage_ratio, book)
+        return self.grade, None
+
+
+QuestionKind = Literal["yes-no", "choice", "number"]
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str  # the SupportAnswers attribute it sets
+    message_id: str
+    kind: QuestionKind
+    choices: tuple[tuple[str, str], ...] = ()  # (value, label message id)
+    help_id: str = ""  # a plain explanation under the question
+
+
+_GRADES = (
+    *((g.value, g.label_id) for g in DamageGrade),
+    ("unknown", "procedures.answer.unknown"),
+)
+_PLANS = tuple((p.value, f"procedures.plan.{p.value}") for p in Plan)
+_RELATIONS = tuple((r.value, f"procedures.relation.{r.value}") for r in Relation)
+
+
+def _q(attr: str, name: str, kind: QuestionKind, choices: tuple[tuple[str, str], ...] = (),
+       help_name: str = "") -> Question:  # fmt: skip
+    help_id = f"procedures.help.{help_name}" if help_name else ""
+    return Question(attr, f"procedures.question.{name}", kind, choices, help_id)
+
+
+_ALL: tuple[tuple[Question, Callable[[SupportAnswers], bool]], ...] = (
+    (_q("has_certificate", "has-certificate", "yes-no"), lambda a: True),
+    (_q("grade", "grade", "choice", _GRADES, "grade"), lambda a: a.has_certificate is True),
+    (_q("household", "household", "number", help_name="household"), lambda a: True),
+    (_q("long_term_evacuation", "long-term-evacuation", "yes-no"), lambda a: True),
+    (_q("demolished", "demolished", "yes-no", help_name="demolished"),
+     lambda a: a.grade in (DamageGrade.HANKAI, DamageGrade.DAIKIBO_HANKAI)),
+    (_q("plan", "plan", "choice", _PLANS), lambda a: True),
+    (_q("rented_first", "rented-first", "yes-no"), lambda a: a.plan in (Plan.BUILD, Plan.REPAIR)),
+    (_q("death", "death", "yes-no"), lambda a: True),
+    (_q("death_main_earner", "main-earner", "yes-no", help_name="main-earner"),
+     lambda a: a.death),
+    (_q("relation", "relation", "choice", _RELATIONS), lambda a: a.death),
+    (_q("closer_relatives", "closer-relatives", "yes-no"),
+     lambda a: a.death and a.relation is Relation.SIBLING),
+    (_q("sibling_lived_with", "sibling-lived-with", "yes-no"),
+     lambda a: a.death and a.relation is Relation.SIBLING and not a.closer_relatives),
+    (_q("disaster_related_death", "disaster-related-death", "yes-no"), lambda a: a.death),
+    (_q("disability", "disability", "yes-no", help_name="disability"), lambda a: True),
+    (_q("disability_main_earner", "main-earner", "yes-no", help_name="main-earner"),
+     lambda a: a.disability),
+    (_q("injured", "injured", "yes-no"), lambda a: True),
+    (_q("goods_lost", "goods-lost", "yes-no"), lambda a: True),
+    (_q("dwelling_lost", "dwelling-lost", "yes-no"), lambda a: True),
+    (_q("wants_loan_check", "wants-loan-check", "yes-no", help_name="loan"), lambda a: True),
+    (_q("income_yen", "income", "number", help_name="income"), lambda a: a.wants_loan_check),
+)  # fmt: skip
+
+
+def questions(answers: SupportAnswers) -> list[Question]:
+    """The questions that matter given the answers so far, in the order to ask them."""
+    return [q for q, shown in _ALL if shown(answers)]
+
+
+def _loan_relevant(a: SupportAnswers, grade: DamageGrade | None) -> bool:
+    damaged = grade in (
+        DamageGrade.ZENKAI,
+        DamageGrade.DAIKIBO_HANKAI,
+        DamageGrade.CHUKIBO_HANKAI,
+        DamageGrade.HANKAI,
+    )
+    return a.wants_loan_check and (a.injured or a.goods_lost or a.dwelling_lost or damaged)
+
+
+@dataclass(frozen=True)
+class SupportResult:
+    estimates: tuple[Estimate, ...]
+    grade: DamageGrade | None
+    grade_rule: RuleRef | None  # when the grade came from the 損害割合
+
+    @property
+    def documents(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(d for e in self.estimates for d in e.documents))
+
+
+def results(
+    answers: SupportAnswers,
+    book: RuleBook,
+    *,
+    disaster: Disaster | None = None,
+    income_boundary: IncomeBoundary = "inclusive",
+) -> SupportResult:
+    """One estimate per scheme the answers point to; the home's support always comes first."""
+    grade, grade_rule = answers.effective_grade(book)
+    scale = disaster.scale if disaster else DisasterScale()
+    base: dict[str, Any] = {
+        "grade": grade,
+        "household": answers.household or 1,
+        "disaster_date": disaster.date if disaster else None,
+        "scale": scale,
+    }
+    cases = [
+        Case(
+            Scheme.REBUILD_SUPPORT,
+            plan=answers.plan or Plan.NONE,
+            rented_first=answers.rented_first,
+            demolished=answers.demolished,
+            long_term_evacuation=answers.long_term_evacuation,
+            **base,
+        )
+    ]
+    if answers.death:
+        cases.append(
+            Case(
+                Scheme.CONDOLENCE,
+                main_earner=answers.death_main_earner,
+                relation=answers.relation,
+                closer_relatives=answers.closer_relatives,
+                sibling_lived_with=answers.sibling_lived_with,
+                disaster_related_death=answers.disaster_related_death,
+                **base,
+            )
+        )
+    if answers.disability:
+        cases.append(
+            Case(Scheme.DISABILITY_GRANT, main_earner=answers.disability_main_earner, **base)
+        )
+    if _loan_relevant(answers, grade):
+        cases.append(
+            Case(
+                Scheme.RELIEF_LOAN,
+                injured=answers.injured,
+                goods_lost=answers.goods_lost,
+                dwelling_lost=answers.dwelling_lost,
+                income_yen=answers.income_yen,
+                **base,
+            )
+        )
+    return SupportResult(
+        tuple(estimate(c, book, income_boundary=income_boundary) for c in cases),
+        grade,
+        grade_rule,
+    )
+
+
+def payload(
+    answers: SupportAnswers,
+    result: SupportResult,
+    now: datetime,
+    *,
+    kiosk_id: str,
+    language: str,
+    disaster: Disaster | None = None,
+) -> dict[str, Any]:
+    """A record of the check for the counter (`docs/schema/support-check.v1.json`).
+
+    Holds the answers and the estimates only: no name, address or birth date, because the
+    check alone decides nothing and the counter identifies the resident itself.
+    """
+    return {
+        "schema": SCHEMA,
+        "kind": KIND,
+        "created_at": now.isoformat(),
+        "kiosk_id": kiosk_id,
+        "language": language,
+        "disaster": disaster.to_json() if disaster else None,
+        "answers": {
+            "grade": result.grade.value if result.grade else None,
+            "damage_ratio": str(answers.damage_ratio) if answers.damage_ratio is not None
+            else None,
+            "household": answers.household,
+            "plan": answers.plan.value if answers.plan else None,
+            "rented_first": answers.rented_first,
+            "demolished": answers.demolished,
+            "long_term_evacuation": answers.long_term_evacuation,
+            "death": answers.death,
+            "disability": answers.disability,
+            "injured": answers.injured,
+            "goods_lost": answers.goods_lost,
+            "dwelling_lost": answers.dwelling_lost,
+            "income_given": answers.income_yen is not None,
+        },
+        "estimates": [e.to_json() for e in result.estimates],
+    }  # fmt: skip
+
+
+def check_household(value: int | None) -> list[str]:
+    """Message ids for a bad household size (the number pad accepts 1–30)."""
+    if value is None:
+        return ["procedures.error.household-required"]
+    if not 1 <= value <= 30:
+        return ["procedures.error.household-range"]
+    return []
+
+
+def next_steps() -> tuple[str, ...]:
+    return ("procedures.next.support-check",)
+
+
+def today_for(disaster: Disaster | None, now: date) -> date:
+    """Rules apply as of the disaster's date when known, else today."""
+    return disaster.date if disaster else now
