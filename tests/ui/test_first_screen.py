@@ -23,7 +23,7 @@ def build(
 def test_first_screen_is_calm_japanese_with_language_staff_and_no_card(
     qtbot: QtBot, translations: Translations
 ) -> None:
-    session, window = build(qtbot, translations, World())
+    _session, window = build(qtbot, translations, World())
     assert window.current_page() is Page.WELCOME
     heading = window.pages[Page.WELCOME].heading
     assert heading.text() == "カードを置いてください"

@@ -1,0 +1,487 @@
+"""The visit as a state machine, driven without widgets through a recording view."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+import pytest
+
+from kiosk.flows.ports import FaceVerdict
+from kiosk.flows.session import Page, SessionMachine
+from tests.helpers.session import HANAKO, TARO, FakeCard, Resident, World
+
+
+class View:
+    """Records what the session asked to show."""
+
+    def __init__(self) -> None:
+        self.pages: list[Page] = []
+        self.messages: list[tuple[str, dict[str, object]]] = []
+        self.warnings: list[int] = []
+        self.warning_visible = False
+        self.call_visible = False
+        self.languages: list[str] = []
+        self.wipes = 0
+
+    def show_page(self, page: Page) -> None:
+        self.pages.append(page)
+
+    def show_message(self, message_id: str, **params: object) -> None:
+        if message_id:
+            self.messages.append((message_id, params))
+
+    def show_timeout_warning(self, seconds_left: int) -> None:
+        self.warnings.append(seconds_left)
+        self.warning_visible = True
+
+    def hide_timeout_warning(self) -> None:
+        self.warning_visible = False
+
+    def show_staff_call(self, active: bool) -> None:
+        self.call_visible = active
+
+    def apply_language(self, language: str) -> None:
+        self.languages.append(language)
+
+    def session_wiped(self) -> None:
+        self.wipes += 1
+
+    def last_message(self) -> str:
+        return self.messages[-1][0] if self.messages else ""
+
+
+def start(world: World | None = None, **kw: object) -> tuple[SessionMachine, View, World]:
+    world = world or World()
+    offered = ("risai", "higai", "support-check", "insurance")
+    session = SessionMachine(world.ports(), offered, **kw)  # type: ignore[arg-type]
+    view = View()
+    session.attach(view)
+    return session, view, world
+
+
+def place(session: SessionMachine, world: World, resident: Resident = HANAKO) -> FakeCard:
+    card = FakeCard(dataclasses.replace(resident))
+    world.reader.card = card
+    session.card_inserted()
+    return card
+
+
+def take(session: SessionMachine, world: World) -> None:
+    world.reader.card = None
+    session.card_removed()
+
+
+def test_pin_path_to_receipt_and_take_card() -> None:
+    session, _view, world = start()
+    place(session, world)
+    assert session.page is Page.CHOOSE_METHOD
+    session.choose_method("pin")
+    assert session.page is Page.PIN and session.pin_tries_left() == 3
+    session.enter_pin("1234")
+    assert session.page is Page.READBACK
+    rb = session.readback()
+    assert rb is not None and rb.name == "山田\u3000花子"
+    session.confirm_identity(True)
+    assert session.page is Page.SERVICES
+    session.choose_procedure("risai")
+    for value in ("yes", "heavy", "yes"):
+        assert session.page is Page.QUESTION
+        session.answer(value)
+    assert session.page is Page.REVIEW
+    session.review_ok()
+    session.give_consent(True)
+    assert session.page is Page.RECEIPT
+    assert session.receipt is not None and session.receipt.reference.startswith("ABCD")
+    sub = world.procedures.submissions[0]
+    assert sub.holder == HANAKO.holder and sub.answers["damage"] == "heavy"
+    assert sub.identity_method == "pin"
+    session.finish()
+    assert session.page is Page.TAKE_CARD  # the card is still on the reader
+    assert session.readback() is None
+    take(session, world)
+    assert session.page is Page.WELCOME
+    events = world.audit.events()
+    assert events[0] == "session.started" and "submission.created" in events
+    assert events[-1] == "session.ended"
+
+
+def test_wrong_pin_counts_down_and_the_last_try_needs_a_clerk() -> None:
+    session, view, world = start()
+    card = place(session, world)
+    session.choose_method("pin")
+    session.enter_pin("0000")
+    assert view.last_message() == "ui.pin.wrong" and view.messages[-1][1] == {"tries": 2}
+    session.enter_pin("1111")
+    assert session.page is Page.PIN_LAST_TRY  # one try left: the guard stops here
+    assert card.tries == 1
+    calls_before = card.verify_calls
+    session.enter_pin("1234")  # ignored: not on the PIN page
+    assert card.verify_calls == calls_before
+
+    session.allow_last_try()
+    assert session.page is Page.STAFF_SIGNIN
+    assert not session.staff_sign_in("helper1", "1111")  # a supporter may not allow it
+    assert view.last_message() == "ui.staff.needs_clerk"
+    assert session.staff_sign_in("clerk1", "9999")
+    assert session.page is Page.PIN
+    session.enter_pin("1234")
+    assert session.page is Page.READBACK and card.tries == 3
+
+
+def test_guard_also_holds_when_a_card_arrives_with_one_try_left() -> None:
+    session, _, world = start()
+    card = place(session, world, dataclasses.replace(HANAKO, pin_tries=1))
+    session.choose_method("pin")
+    assert session.page is Page.PIN_LAST_TRY and card.verify_calls == 0
+
+
+def test_blocked_pin_offers_the_other_ways() -> None:
+    session, view, world = start()
+    place(session, world, dataclasses.replace(HANAKO, pin_tries=0))
+    session.choose_method("pin")
+    assert session.page is Page.CHOOSE_METHOD
+    assert view.last_message() == "ui.card.pin_blocked"
+
+
+def test_face_path_uses_pin_b_then_the_camera() -> None:
+    session, _, world = start()
+    place(session, world)
+    session.choose_method("face")
+    assert session.page is Page.PIN_B
+    session.enter_pin_b("15040120302285")
+    assert session.page is Page.FACE and session.card_photo() == HANAKO.photo
+    session.start_face_check()
+    assert session.page is Page.READBACK
+    assert session.visit.photo is None  # the photo is dropped once compared
+    assert world.face.photos_seen == [HANAKO.photo]
+    face_lines = [x for x in world.audit.lines if x.event == "auth.attempt"]
+    assert face_lines[-1].fields["outcome"] == "ok"
+    assert "face.live_image" in face_lines[-1].categories
+
+
+def test_face_falls_back_after_three_misses() -> None:
+    session, view, world = start()
+    place(session, world)
+    world.face.answers = [FaceVerdict(False, "face_no_match")] * 3
+    session.choose_method("face")
+    session.enter_pin_b("15040120302285")
+    session.start_face_check()
+    assert session.page is Page.FACE and view.last_message() == "ui.face.retry"
+    session.start_face_check()
+    session.start_face_check()
+    assert session.page is Page.CHOOSE_METHOD
+    assert view.last_message() == "ui.face.fallback"
+    assert session.visit.photo is None and session.visit.pending is None
+    assert "auth.fallback" in world.audit.events()
+
+
+def test_no_camera_keeps_the_resident_on_the_choice() -> None:
+    world = World(camera=False)
+    session, view, _ = start(world)
+    place(session, world)
+    session.choose_method("face")
+    assert session.page is Page.CHOOSE_METHOD and view.last_message() == "ui.face.unavailable"
+
+
+def test_staff_visual_check_records_who_and_why() -> None:
+    session, _, world = start()
+    place(session, world)
+    session.choose_method("staff")
+    assert session.page is Page.STAFF_SIGNIN
+    assert not session.staff_sign_in("clerk1", "1234")  # wrong staff PIN
+    assert session.staff_sign_in("clerk1", "9999")
+    assert session.page is Page.PIN_B
+    session.enter_pin_b("15040120302285")
+    assert session.page is Page.STAFF_CHECK and session.card_photo() == HANAKO.photo
+    session.staff_confirm_check("accessibility")
+    assert session.page is Page.READBACK
+    check = next(x for x in world.audit.lines if x.event == "staff.check")
+    assert check.fields == {"staff_id": "clerk1", "outcome": "ok", "reason": "accessibility"}
+    assert check.role == "clerk"
+    signins = [x.fields["outcome"] for x in world.audit.lines if x.event == "staff.signin"]
+    assert signins == ["failed", "ok"]
+
+
+def test_not_me_drops_the_data_and_gives_a_ticket() -> None:
+    session, _, world = start()
+    place(session, world)
+    session.choose_method("pin")
+    session.enter_pin("1234")
+    session.confirm_identity(False)
+    assert session.page is Page.NOT_ME
+    assert session.readback() is None and session.ticket == "101"
+    assert "not_me" in world.audit.events()
+    session.finish()
+    assert session.page is Page.TAKE_CARD
+
+
+def test_card_pulled_mid_way_wipes_the_visit() -> None:
+    session, view, world = start()
+    place(session, world)
+    session.choose_method("pin")
+    session.enter_pin("1234")
+    session.confirm_identity(True)
+    session.choose_procedure("risai")
+    session.answer("yes")
+    take(session, world)
+    assert session.page is Page.WELCOME
+    assert session.visit.answers == {} and session.visit.holder is None
+    assert view.last_message() == "ui.session.card_removed" and view.wipes == 1
+    ended = world.audit.lines[-1]
+    assert ended.event == "session.ended" and ended.fields["outcome"] == "card_removed"
+
+
+def test_inactivity_warns_for_at_least_20_seconds_then_wipes() -> None:
+    session, view, world = start(inactivity_s=60, warning_s=20)
+    place(session, world)
+    world.clock.advance(59)
+    session.tick()
+    assert not view.warning_visible
+    world.clock.advance(1)
+    session.tick()
+    assert view.warning_visible and view.warnings[-1] == 20
+    world.clock.advance(10)
+    session.tick()
+    assert view.warnings[-1] == 10
+    session.keep_going()  # the big 続ける
+    assert not view.warning_visible and session.page is Page.CHOOSE_METHOD
+    world.clock.advance(60)
+    session.tick()
+    world.clock.advance(19.5)
+    session.tick()
+    assert session.page is Page.CHOOSE_METHOD
+    world.clock.advance(0.5)
+    session.tick()
+    assert session.page is Page.TAKE_CARD  # wiped; the card must still be taken
+    assert view.last_message() == "ui.session.timed_out"
+    assert world.audit.lines[-1].fields == {"outcome": "timeout", "reason": "timeout"}
+
+
+def test_warning_shorter_than_20_seconds_is_refused() -> None:
+    with pytest.raises(ValueError, match="20"):
+        start(warning_s=10)
+
+
+def test_call_staff_pauses_the_timeout_until_answered() -> None:
+    session, view, world = start(inactivity_s=30, warning_s=20)
+    place(session, world)
+    session.call_staff()
+    assert view.call_visible and world.staff_call.calls == ["call"]
+    world.clock.advance(600)
+    session.tick()
+    assert session.page is Page.CHOOSE_METHOD and not view.warning_visible
+    session.staff_call_answered()
+    assert not view.call_visible and world.staff_call.calls == ["call", "cancel"]
+    world.clock.advance(30)
+    session.tick()
+    assert view.warning_visible
+
+
+def test_language_switch_keeps_the_visit_and_resets_for_the_next_resident() -> None:
+    session, view, world = start()
+    place(session, world)
+    session.choose_method("pin")
+    session.enter_pin("1234")
+    session.set_language("en")
+    assert session.page is Page.READBACK and session.readback() is not None
+    assert view.languages[-1] == "en"
+    session.confirm_identity(True)
+    session.finish()
+    take(session, world)
+    assert session.language == "ja" and view.languages[-1] == "ja"
+
+
+def test_two_residents_back_to_back_share_nothing() -> None:
+    session, _, world = start()
+    place(session, world, HANAKO)
+    session.choose_method("pin")
+    session.enter_pin("1234")
+    session.set_language("vi")
+    session.set_large_text(True)
+    session.confirm_identity(True)
+    session.choose_procedure("support-check")
+    session.answer("2")
+    first = session.visit.id
+    take(session, world)
+
+    place(session, world, TARO)
+    assert session.visit.id != first
+    v = session.visit
+    assert (v.holder, v.answers, v.asked, v.staff, v.receipt, v.ticket) == (
+        None,
+        {},
+        [],
+        None,
+        None,
+        None,
+    )
+    assert (v.language, v.large_text, v.method, v.confirmed) == ("ja", False, None, False)
+    session.choose_method("pin")
+    assert session.pin_tries_left() == 3
+    session.enter_pin("5678")
+    rb = session.readback()
+    assert rb is not None and rb.name == "佐藤\u3000太郎"
+    ids = {x.session_id for x in world.audit.lines}
+    assert len(ids) == 2  # each visit has its own audit session id
+
+
+def test_without_a_card_a_clerk_checks_an_id_document() -> None:
+    session, _, world = start()
+    session.continue_without_card()
+    assert session.page is Page.STAFF_SIGNIN
+    assert session.staff_sign_in("clerk1", "9999")
+    assert session.page is Page.STAFF_CHECK and session.card_photo() is None
+    session.staff_confirm_check("resident_choice")
+    assert session.page is Page.SERVICES
+    session.choose_procedure("risai")
+    for value in ("no", "light", "no"):
+        session.answer(value)
+    session.review_ok()
+    session.give_consent(True)
+    assert world.procedures.submissions[0].holder is None
+    assert world.procedures.submissions[0].identity_method == "staff"
+    session.finish()
+    assert session.page is Page.WELCOME  # no card to take
+
+
+def test_supporter_sees_no_full_address_no_medical_and_cannot_consent() -> None:
+    session, _, world = start()
+    place(session, world)
+    session.choose_method("pin")
+    session.enter_pin("1234")
+    session.request_staff("assist")
+    assert session.staff_sign_in("helper1", "1111")
+    assert session.page is Page.READBACK and session.role == "supporter"
+    session.confirm_identity(True)
+    assert session.visible_address() == "東京都千代田区…"
+    session.choose_procedure("insurance")
+    assert session.page is Page.STEP_AWAY  # medical question: the supporter steps back
+    session.resident_alone()
+    assert session.role == "resident" and session.page is Page.QUESTION
+    session.answer("yes")
+    session.review_ok()
+    assert session.page is Page.CONSENT
+    assert session.review_items()[1].value == HANAKO.holder.address
+
+
+def test_supporter_on_review_must_step_away_before_consent() -> None:
+    session, _, world = start()
+    place(session, world)
+    session.choose_method("pin")
+    session.enter_pin("1234")
+    session.confirm_identity(True)
+    session.request_staff("assist")
+    session.staff_sign_in("helper1", "1111")
+    assert session.page is Page.SERVICES
+    session.choose_procedure("higai")
+    session.answer("car")
+    values = [i.value for i in session.review_items()]
+    assert HANAKO.holder.address not in values
+    session.review_ok()
+    assert session.page is Page.STEP_AWAY
+    session.give_consent(True)  # not on the consent page: nothing happens
+    assert world.procedures.submissions == []
+    session.resident_alone()
+    assert session.page is Page.CONSENT and session.role == "resident"
+
+
+def test_declined_consent_sends_nothing() -> None:
+    session, view, world = start()
+    place(session, world)
+    session.choose_method("pin")
+    session.enter_pin("1234")
+    session.confirm_identity(True)
+    session.choose_procedure("higai")
+    session.answer("goods")
+    session.review_ok()
+    session.give_consent(False)
+    assert session.page is Page.SERVICES and world.procedures.submissions == []
+    assert view.last_message() == "ui.consent.declined"
+    assert "consent.declined" in world.audit.events()
+
+
+def test_back_goes_one_question_back_and_forgets_that_answer() -> None:
+    session, _, world = start()
+    place(session, world)
+    session.choose_method("pin")
+    session.enter_pin("1234")
+    session.confirm_identity(True)
+    session.choose_procedure("risai")
+    session.answer("yes")
+    session.answer("light")
+    session.back()
+    q = session.question()
+    assert q is not None and q.id == "damage" and "damage" not in session.visit.answers
+    session.answer("heavy")
+    session.answer("no")
+    session.back()  # from the review to the last question
+    q = session.question()
+    assert q is not None and q.id == "site_survey"
+
+
+def test_number_questions_take_digits_only() -> None:
+    session, view, world = start()
+    place(session, world)
+    session.choose_method("pin")
+    session.enter_pin("1234")
+    session.confirm_identity(True)
+    session.choose_procedure("support-check")
+    session.answer("123")
+    assert view.last_message() == "ui.answer.number_digits"
+    session.answer("3")
+    q = session.question()
+    assert q is not None and q.id == "injured"
+
+
+def test_submit_failure_hands_off_to_the_counter() -> None:
+    world = World()
+    world.procedures.fail = True
+    session, view, _ = start(world)
+    place(session, world)
+    session.choose_method("pin")
+    session.enter_pin("1234")
+    session.confirm_identity(True)
+    session.choose_procedure("higai")
+    session.answer("car")
+    session.review_ok()
+    session.give_consent(True)
+    assert session.page is Page.HANDOFF and session.ticket is not None
+    assert view.last_message() == "store.disk_full"
+
+
+def test_unreadable_card_goes_to_a_person() -> None:
+    session, view, world = start()
+    world.reader.card = FakeCard(HANAKO, readable=False)
+    session.card_inserted()
+    assert session.page is Page.HANDOFF and view.last_message() == "card.not_mynumber"
+
+
+def test_handoff_ticket_carries_no_personal_data() -> None:
+    session, _, world = start()
+    place(session, world)
+    session.choose_method("pin")
+    session.enter_pin("1234")
+    session.confirm_identity(True)
+    session.handoff()
+    assert session.page is Page.HANDOFF and session.ticket == "101"
+    line = world.audit.lines[-1]
+    assert line.event == "handoff" and set(line.fields) == {"reason", "ticket"}
+
+
+def test_no_pin_name_or_birth_date_in_audit_or_log(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    session, _, world = start()
+    place(session, world)
+    session.choose_method("pin")
+    session.enter_pin("0000")
+    session.enter_pin("1234")
+    session.confirm_identity(True)
+    session.choose_procedure("risai")
+    for value in ("yes", "heavy", "yes"):
+        session.answer(value)
+    session.review_ok()
+    session.give_consent(True)
+    dump = repr([dataclasses.asdict(x) for x in world.audit.lines]) + caplog.text
+    for secret in ("1234", "0000", "山田", "花子", "1940", "千代田"):
+        assert secret not in dump, secret
