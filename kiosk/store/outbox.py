@@ -8,15 +8,24 @@ it delivered), but it is accepted once.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import http.client
+import json
 import os
 import re
+import secrets
 import ssl
 from datetime import timedelta
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit
+
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from kiosk.config import SinkSettings
 from kiosk.paths import DataDir
@@ -55,8 +64,9 @@ class FolderSink:
 
     kind = "folder"
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, recipient: X25519PublicKey | None = None) -> None:
         self.folder = folder
+        self.recipient = recipient  # when set, files are sealed to the back office's key
 
     def path_for(self, idempotency_key: str) -> Path:
         return self.folder / f"{check_idempotency_key(idempotency_key)}.json"
@@ -65,6 +75,8 @@ class FolderSink:
         final = self.path_for(idempotency_key)
         if final.exists():
             return  # delivered before the kiosk could mark it: once is enough
+        if self.recipient is not None:
+            document = seal_for_recipient(self.recipient, document, idempotency_key)
         tmp = self.folder / f".{final.name}.{os.getpid()}.part"
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
@@ -88,6 +100,58 @@ class FolderSink:
             known = from_os(e)
             detail = f"folder sink: {known.message_id if known else type(e).__name__}"
             raise DeliveryFailed(f"{detail} errno {e.errno}", retryable=True) from None
+
+
+SEALED_FORMAT = "kiosk-sealed-drop.v1"
+
+
+def _drop_key(shared: bytes, idempotency_key: str) -> bytes:
+    info = b"kiosk-sealed-drop|" + idempotency_key.encode("ascii")
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(shared)
+
+
+def seal_for_recipient(recipient: X25519PublicKey, document: bytes, idempotency_key: str) -> bytes:
+    """The document encrypted to the back office's X25519 key (ephemeral ECDH, AES-256-GCM).
+
+    Only the idempotency key (random, not personal) stays readable, so a receiver can
+    dedupe before decrypting. Open with `open_sealed_drop`.
+    """
+    ephemeral = X25519PrivateKey.generate()
+    key = _drop_key(ephemeral.exchange(recipient), idempotency_key)
+    nonce = secrets.token_bytes(12)
+    ct = AESGCM(key).encrypt(nonce, document, idempotency_key.encode("ascii"))
+    raw = ephemeral.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return json.dumps(
+        {
+            "format": SEALED_FORMAT,
+            "alg": "X25519-HKDF-SHA256-AES256GCM",
+            "idempotency_key": idempotency_key,
+            "ephemeral_public_key": base64.b64encode(raw).decode("ascii"),
+            "nonce": base64.b64encode(nonce).decode("ascii"),
+            "ciphertext": base64.b64encode(ct).decode("ascii"),
+        },
+        sort_keys=True,
+    ).encode("ascii")
+
+
+def open_sealed_drop(private_key: X25519PrivateKey, sealed: bytes) -> bytes:
+    """The signed envelope inside a sealed drop file (for the back office and tests)."""
+    obj = json.loads(sealed)
+    if obj.get("format") != SEALED_FORMAT:
+        raise ValueError("not a sealed kiosk drop file")
+    idem = str(obj["idempotency_key"])
+    peer = X25519PublicKey.from_public_bytes(base64.b64decode(obj["ephemeral_public_key"]))
+    key = _drop_key(private_key.exchange(peer), idem)
+    nonce, ct = base64.b64decode(obj["nonce"]), base64.b64decode(obj["ciphertext"])
+    return AESGCM(key).decrypt(nonce, ct, idem.encode("ascii"))
+
+
+def load_recipient_key(path: Path) -> X25519PublicKey:
+    """An X25519 public key from a PEM file; ValueError if it is another kind of key."""
+    key = serialization.load_pem_public_key(path.read_bytes())
+    if not isinstance(key, X25519PublicKey):
+        raise ValueError(f"{path}: not an X25519 public key")
+    return key
 
 
 class HttpsSink:
@@ -161,7 +225,11 @@ class NoSink:
 def sink_from_settings(settings: SinkSettings, data: DataDir) -> Sink:
     """The sink `[sink]` names; bad paths or URLs raise `ValueError` naming the key."""
     if settings.kind == "folder":
-        return FolderSink(Path(settings.folder) if settings.folder else data.outbox_dir)
+        folder = Path(settings.folder) if settings.folder else data.outbox_dir
+        recipient = None
+        if settings.recipient_public_key:
+            recipient = load_recipient_key(Path(settings.recipient_public_key))
+        return FolderSink(folder, recipient)
     if settings.kind == "https":
         for key in ("url", "client_cert", "client_key"):
             if not getattr(settings, key):
@@ -183,5 +251,8 @@ __all__ = [
     "Sink",
     "backoff",
     "check_idempotency_key",
+    "load_recipient_key",
+    "open_sealed_drop",
+    "seal_for_recipient",
     "sink_from_settings",
 ]

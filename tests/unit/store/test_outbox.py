@@ -9,11 +9,15 @@ import time
 from pathlib import Path
 
 import pytest
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from kiosk.cli import main
 from kiosk.store import DeliveryFailed, FolderSink, verify_envelope
-from kiosk.store.outbox import backoff
-from tests.helpers.store import FakeClock, open_store, submission
+from kiosk.store.outbox import backoff, open_sealed_drop
+from tests.helpers.plaintext_scan import scan
+from tests.helpers.store import RESIDENT, FakeClock, open_store, submission
 
 
 class FlakySink:
@@ -185,3 +189,29 @@ def test_sync_on_a_worker_thread_while_submissions_continue(tmp_path: Path) -> N
         assert store.outbox_status().delivered == 30
         assert set(later) <= set(store.references())
     assert sorted(sink.delivered) == sorted(set(sink.delivered)) and len(sink.delivered) == 30
+
+
+def test_folder_drop_sealed_to_the_back_office_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    office_key = X25519PrivateKey.generate()
+    pem = tmp_path / "office.pub.pem"
+    pem.write_bytes(
+        office_key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    conf = tmp_path / "kiosk.toml"
+    drop = tmp_path / "usb-stick"
+    conf.write_text(f'[sink]\nfolder = "{drop}"\nrecipient_public_key = "{pem}"\n')
+    with open_store(tmp_path / "data") as store:
+        r = store.submit(submission(1))
+    argv = ["--config", str(conf), "--data-dir", str(tmp_path / "data"), "outbox", "sync", "--json"]
+    assert main(argv) == 0
+    assert json.loads(capsys.readouterr().out)["delivered"] == 1
+    sealed = (drop / f"{r.idempotency_key}.json").read_bytes()
+    assert scan([drop], list(RESIDENT.values())) == []  # a lost USB stick shows nothing
+    doc = json.loads(open_sealed_drop(office_key, sealed))
+    assert doc["payload"]["name"] == RESIDENT["name"] and verify_envelope(doc)
+    with pytest.raises(InvalidTag):
+        open_sealed_drop(X25519PrivateKey.generate(), sealed)
