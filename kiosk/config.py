@@ -127,6 +127,8 @@ class SinkSettings:
     client_cert: str = ""
     client_key: str = ""
     ca_cert: str = ""
+    # Folder sink: PEM X25519 public key of the back office; files are then sealed to it.
+    recipient_public_key: str = ""
     timeout_s: float = 10.0
     retry_base_s: int = 30  # first retry after this; doubles per failure
     retry_max_s: int = 3600
