@@ -22,7 +22,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Generic, TypeVar
+from typing import Generic, Literal, TypeVar
 
 import cv2
 import numpy as np
@@ -54,6 +54,9 @@ _BIRTH = re.compile(
 _EXPIRY = re.compile(
     r"(?<!\d)(?P<year>20\d\d)\s*年\s*(?P<month>\d{1,2})\s*月\s*(?P<day>\d{1,2})\s*日\s*まで"
 )
+# Loose shapes of the two date lines, to find them again when the strict pattern failed.
+_BIRTH_LINE = re.compile(rf"(?:{_ERA}).*\d.*生|(?:{_ERA})\s*(?:元|\d)")
+_EXPIRY_LINE = re.compile(r"20\d\d.*まで|20\d\d\s*年.*月")
 _CODE = re.compile(r"(?<!\d)(?P<code>\d{4})(?!\s*\d)(?!\s*[年月日])")
 _CODE_LABEL = re.compile(r"リティ|ティコ|コード")
 # Reads tesseract is this unsure of are noise, not evidence either way.
@@ -112,8 +115,10 @@ def _gap(left: OcrWord, right: OcrWord) -> bool:
     return right.left - (left.left + left.width) > 0.6 * max(left.height, right.height)
 
 
-# An OCR engine: grey image in, lines out. `digits_only` asks for a single line of digits.
-OcrEngine = Callable[[np.ndarray, bool], list[OcrLine]]
+# An OCR engine: grey image and a mode in, lines out. Modes: "page" (sparse text anywhere),
+# "line" (one line of Japanese text), "digits" (one line of digits only).
+OcrMode = Literal["page", "line", "digits"]
+OcrEngine = Callable[[np.ndarray, OcrMode], list[OcrLine]]
 
 
 @dataclass(frozen=True)
@@ -182,13 +187,15 @@ class TesseractOcr:
         self._lang = lang
         self._timeout_s = timeout_s
 
-    def __call__(self, grey: np.ndarray, digits_only: bool = False) -> list[OcrLine]:
+    def __call__(self, grey: np.ndarray, mode: OcrMode = "page") -> list[OcrLine]:
         """OCR a greyscale image. Raises KnownError if tesseract fails or hangs."""
         ok, png = cv2.imencode(".png", grey)
         if not ok:
             raise KnownError("ocr.failed", "could not encode the frame")
-        if digits_only:
+        if mode == "digits":
             args = ["-l", "eng", "--psm", "7", "-c", "tessedit_char_whitelist=0123456789"]
+        elif mode == "line":
+            args = ["-l", self._lang, "--psm", "7"]
         else:
             args = ["-l", self._lang, "--psm", "11"]
         # One thread: the kiosk shares a small CPU with the camera and the UI.
@@ -245,6 +252,8 @@ class _PassResult:
     expiry: list[_Candidate] = field(default_factory=list)
     code: list[_Candidate] = field(default_factory=list)
     code_label_box: tuple[int, int, int, int] | None = None
+    birth_line_box: tuple[int, int, int, int] | None = None
+    expiry_line_box: tuple[int, int, int, int] | None = None
     my_number_seen: bool = False
 
 
@@ -274,11 +283,11 @@ class CardFrontReader:
         return reading
 
     def _read_flat(self, flat: np.ndarray, card_found: bool) -> CardFrontReading:
-        flat = _remove_rules(flat)
+        flat = _remove_rules(_flatten_light(flat))
         passes = [_enhance(flat), _binarize(flat)]
         results: list[_PassResult] = []
         for image in passes:
-            result = _extract(self._ocr(image, False))
+            result = _extract(self._ocr(image, "page"))
             if result.my_number_seen:
                 return CardFrontReading(card_found=card_found, my_number_side_seen=True)
             results.append(result)
@@ -288,7 +297,7 @@ class CardFrontReader:
         if label_box is not None:
             crop = _code_crop(passes[0], label_box)
             if crop is not None:
-                for line in self._ocr(crop, True):
+                for line in self._ocr(crop, "digits"):
                     text, _ = line.text_and_spans()
                     if _MY_NUMBER.search(text):
                         return CardFrontReading(card_found=card_found, my_number_side_seen=True)
@@ -297,8 +306,28 @@ class CardFrontReader:
                         conf = min(w.confidence for w in line.words)
                         code_votes.append(_Candidate(digits, conf))
 
-        birth = self._vote([c for r in results for c in r.birth])
-        expiry = self._vote([c for r in results for c in r.expiry])
+        birth_votes = [c for r in results for c in r.birth]
+        expiry_votes = [c for r in results for c in r.expiry]
+        birth = self._vote(birth_votes)
+        expiry = self._vote(expiry_votes)
+        # A field the page passes left unclear gets one more look, as a single line.
+        for box_of, votes, is_birth in (
+            (lambda r: r.birth_line_box, birth_votes, True),
+            (lambda r: r.expiry_line_box, expiry_votes, False),
+        ):
+            if (birth if is_birth else expiry).value is not None:
+                continue
+            box = next((box_of(r) for r in results if box_of(r)), None)
+            if box is None:
+                continue
+            again = _extract(self._ocr(_line_crop(passes[0], box), "line"))
+            if again.my_number_seen:
+                return CardFrontReading(card_found=card_found, my_number_side_seen=True)
+            votes.extend(again.birth if is_birth else again.expiry)
+            if is_birth:
+                birth = self._vote(votes)
+            else:
+                expiry = self._vote(votes)
         code = self._vote(code_votes)
 
         birth_value = birth.value if isinstance(birth.value, WarekiDate) else None
@@ -374,6 +403,10 @@ def _extract(lines: list[OcrLine]) -> _PassResult:
         if _MY_NUMBER.search(text):
             result.my_number_seen = True
             return result
+        if result.birth_line_box is None and _BIRTH_LINE.search(text):
+            result.birth_line_box = _box(line.words)
+        if result.expiry_line_box is None and _EXPIRY_LINE.search(text):
+            result.expiry_line_box = _box(line.words)
         for m in _BIRTH.finditer(text):
             year = 1 if m["year"] == "元" else int(m["year"])
             try:
@@ -393,7 +426,12 @@ def _extract(lines: list[OcrLine]) -> _PassResult:
             result.expiry.append(_Candidate((y, mo, d), line.confidence_of(m.start(), m.end())))
         label = _CODE_LABEL.search(text)
         if label is not None:
-            words = [w for s, e, w in spans if s < label.end() and e > label.start()]
+            # The whole printed label: every word of the line up to the first digit.
+            words = []
+            for _, _, w in spans:
+                if any(ch.isdigit() for ch in unicodedata.normalize("NFKC", w.text)):
+                    break
+                words.append(w)
             if words and result.code_label_box is None:
                 x0 = min(w.left for w in words)
                 y0 = min(w.top for w in words)
@@ -406,6 +444,23 @@ def _extract(lines: list[OcrLine]) -> _PassResult:
                 conf = line.confidence_of(offset + m.start(), offset + m.end())
                 result.code.append(_Candidate(m["code"], conf))
     return result
+
+
+def _box(words: Sequence[OcrWord]) -> tuple[int, int, int, int]:
+    return (
+        min(w.left for w in words),
+        min(w.top for w in words),
+        max(w.left + w.width for w in words),
+        max(w.top + w.height for w in words),
+    )
+
+
+def _line_crop(grey: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    """One text line with a margin of half its height, on a white border."""
+    x0, y0, x1, y1 = box
+    pad = max(4, (y1 - y0) // 2)
+    crop = grey[max(0, y0 - pad) : y1 + pad, max(0, x0 - pad) : x1 + pad]
+    return cv2.copyMakeBorder(crop, 20, 20, 20, 20, cv2.BORDER_CONSTANT, value=255)
 
 
 def _code_crop(grey: np.ndarray, label: tuple[int, int, int, int]) -> np.ndarray | None:
@@ -510,3 +565,9 @@ def _remove_rules(grey: np.ndarray) -> np.ndarray:
     cleaned = grey.copy()
     cleaned[rules > 0] = 255
     return cleaned
+
+
+def _flatten_light(grey: np.ndarray) -> np.ndarray:
+    """Divide by the paper's own brightness: uneven light and tint become plain white."""
+    paper = cv2.medianBlur(cv2.dilate(grey, np.ones((15, 15), np.uint8)), 21)
+    return cv2.divide(grey, paper, scale=255)
