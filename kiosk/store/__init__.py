@@ -17,6 +17,7 @@ from kiosk.store.errors import (
     StorageUnavailable,
     StoreError,
 )
+from kiosk.store.housekeeping import Housekeeping
 from kiosk.store.outbox import FolderSink, HttpsSink, NoSink, Sink, sink_from_settings
 from kiosk.store.store import (
     Attachment,
@@ -38,6 +39,7 @@ __all__ = [
     "ChainReport",
     "DeliveryFailed",
     "FolderSink",
+    "Housekeeping",
     "HttpsSink",
     "KeyMissing",
     "KeyUnreadable",
