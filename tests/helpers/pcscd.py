@@ -52,3 +52,4 @@ def card_slot(pcscd: PcscDaemon) -> Iterator[VirtualCardSlot]:
         pytest.fail(f"every vpcd reader holds a card already: {VPCD_PORTS}")
     yield slot
     slot.close()
+    slot.wait_absent()  # the next test's fixture looks for an empty reader
