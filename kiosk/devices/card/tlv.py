@@ -47,8 +47,8 @@ def parse_header(data: bytes, offset: int = 0) -> tuple[int, int, int]:
     if i >= len(data):
         raise TlvError("no tag")
     first = data[i]
-    if first in (0x00, 0xFF):
-        raise TlvError(f"filler byte {first:02X} where a tag should be")
+    if first == 0x00:
+        raise TlvError("filler byte 00 where a tag should be")
     tag = first
     i += 1
     if first & 0x1F == 0x1F:
@@ -90,9 +90,9 @@ def parse_one(data: bytes, offset: int = 0) -> tuple[Tlv, int]:
 
 
 def iter_tlvs(data: bytes) -> Iterator[Tlv]:
-    """TLVs one after another until the data or the FF/00 filler ends."""
+    """TLVs one after another until the data ends or only FF/00 filler is left."""
     i = 0
-    while i < len(data) and data[i] not in (0x00, 0xFF):
+    while i < len(data) and data[i:].strip(b"\xff\x00"):
         tlv, i = parse_one(data, i)
         yield tlv
 

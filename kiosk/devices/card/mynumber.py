@@ -1,0 +1,422 @@
+"""The My Number card's operations over any `CardTransport` (a PC/SC reader, or a test link).
+
+What a caller may rely on:
+- The 12-digit My Number is never read: text-AP EF 0001 and card-face EF 0005 are refused
+  before an APDU is built, and 照合番号A is never sent (only 4-digit PINs and 14-digit 照合番号B).
+- A credential is not sent when the card reports one try left unless `staff_override=True`,
+  nor when it is blocked; tries are read without spending one.
+- Files are read header first, then exactly the bytes the TLV length gives, in chunks of the
+  transport's `max_read`.
+- Every fault is a typed `CardError`; card data comes back as frozen values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from enum import Enum, StrEnum
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa, utils
+
+from kiosk.devices.card import apdu, cvc, records, tlv
+from kiosk.devices.card.apdu import Command, Response
+from kiosk.devices.card.errors import (
+    CardError,
+    CardExpired,
+    CardProtocolError,
+    CardTampered,
+    CredentialBlocked,
+    InternalAuthFailed,
+    NotMyNumberCard,
+    OneTryLeft,
+    UntrustedIssuer,
+    WrongCredential,
+)
+from kiosk.devices.card.reader import AID_FACE, AID_JPKI, AID_TEXT, CardTransport
+from kiosk.devices.card.records import BasicInfo, CardFace, IntegrityRecord, TextRecord
+from kiosk.devices.card.trust import TrustTable
+
+SHA256_DIGEST_INFO = bytes.fromhex("3031300d060960864801650304020105000420")
+HEADER_READ = 5  # 2-byte tag + 0x82 and 2 length bytes: every record's header fits
+
+# (AP, EF) pairs that hold the My Number: never selected, never read.
+FORBIDDEN_FILES = frozenset({(AID_TEXT, 0x0001), (AID_FACE, 0x0005)})
+
+
+class Credential(Enum):
+    """Each credential lives in a key EF of one AP; 照合番号B has one per AP that uses it."""
+
+    TEXT_PIN = (AID_TEXT, 0x0011, "pin4")
+    TEXT_PIN_B = (AID_TEXT, 0x0015, "pin_b")
+    FACE_PIN_B = (AID_FACE, 0x0012, "pin_b")
+    JPKI_AUTH_PIN = (AID_JPKI, 0x0018, "pin4")
+    JPKI_SIGN_PASSWORD = (AID_JPKI, 0x001B, "password")  # tries only: the kiosk never signs
+
+    @property
+    def aid(self) -> bytes:
+        return self.value[0]
+
+    @property
+    def key_fid(self) -> int:
+        return self.value[1]
+
+
+class Integrity(StrEnum):
+    OK = "ok"
+    FAILED = "failed"
+    UNTRUSTED_ISSUER = "untrusted-issuer"
+
+
+@dataclass(frozen=True)
+class Tries:
+    credential: Credential
+    left: int | None  # None: the card keeps no limit for it
+
+    @property
+    def blocked(self) -> bool:
+        return self.left == 0
+
+    @property
+    def last_try(self) -> bool:
+        return self.left == 1
+
+
+@dataclass(frozen=True)
+class JpkiAuthentication:
+    """A JPKI user authentication that succeeded: chain, validity and signature all held."""
+
+    not_before: datetime
+    not_after: datetime
+    issuer: str  # the CA's name (not the certificate serial: that identifies a person)
+
+
+@dataclass(frozen=True)
+class CardReading:
+    """What `read()` found. `basic`/`face` are None when the credential given does not open them."""
+
+    basic: BasicInfo | None
+    face: CardFace | None
+    integrity: Integrity
+    internal_auth: bool | None  # None: not checked (needs the card face, i.e. 照合番号B)
+    apdus: int
+
+    def require_genuine(self, today: date) -> None:
+        """Raise the first fault: untrusted issuer, tampered, copied card, expired card."""
+        if self.integrity is Integrity.UNTRUSTED_ISSUER:
+            raise UntrustedIssuer("the card's issuer is not in the trust table")
+        if self.integrity is Integrity.FAILED:
+            raise CardTampered("the card data does not match its signature")
+        if self.internal_auth is False:
+            raise InternalAuthFailed("the card could not prove it holds its key")
+        if self.face is not None and self.face.expiry < today:
+            raise CardExpired(f"the card expired on {self.face.expiry.isoformat()}")
+
+
+def check_format(credential: Credential, secret: str) -> None:
+    """Refuse what is not this credential's shape (so 照合番号A, 12 digits, never goes out)."""
+    kind = credential.value[2]
+    ok = {
+        "pin4": len(secret) == 4 and secret.isascii() and secret.isdigit(),
+        "pin_b": len(secret) == 14 and secret.isascii() and secret.isdigit(),
+        "password": 6 <= len(secret) <= 16 and secret.isascii() and secret.isalnum(),
+    }[kind]
+    if not ok:
+        raise CredentialFormatError(f"{credential.name} has the wrong format")
+
+
+class CredentialFormatError(CardError):
+    """The PIN or 照合番号B typed has the wrong shape; nothing was sent to the card."""
+
+    message_id_default = "card.pin_format"
+
+
+class MyNumberCard:
+    """Operations on one connected My Number card. Not thread-safe: one caller at a time."""
+
+    def __init__(self, transport: CardTransport, trust: TrustTable) -> None:
+        self.transport = transport
+        self.trust = trust
+        self._ap: bytes | None = None
+        self._verified: set[Credential] = set()
+        self._sfi = True  # short-EF addressing until the card refuses it
+        self._text: TextRecord | None = None
+        self._face: CardFace | None = None
+        self.apdus = 0
+
+    # -- plumbing ---------------------------------------------------------------------------
+    def _send(self, command: Command) -> Response:
+        self.apdus += 1
+        return self.transport.transmit(command)
+
+    def _select_ap(self, aid: bytes) -> None:
+        if self._ap == aid:
+            return
+        resp = self._send(apdu.select_df(aid))
+        if resp.sw == apdu.SW_FILE_NOT_FOUND:
+            raise NotMyNumberCard("the card has no My Number application")
+        _expect_ok(resp, "SELECT AP")
+        self._ap = aid
+        self._verified.clear()  # security status belongs to the selected AP
+
+    def _select_ef(self, fid: int) -> None:
+        assert self._ap is not None
+        if (self._ap, fid) in FORBIDDEN_FILES:
+            raise PermissionError("the My Number files are never selected")
+        _expect_ok(self._send(apdu.select_ef(fid)), f"SELECT EF {fid:04X}")
+
+    def _read(self, aid: bytes, fid: int, outer_tag: int) -> bytes:
+        """The TLV of an EF (header read first, then the rest in the largest chunks)."""
+        if (aid, fid) in FORBIDDEN_FILES:
+            raise PermissionError("the My Number files are never read")
+        self._select_ap(aid)
+        first = self._first_read(fid)
+        try:
+            tag, hlen, vlen = tlv.parse_header(first)
+        except tlv.TlvError as e:
+            raise CardProtocolError(f"EF {fid:04X}: {e}") from None
+        if tag != outer_tag:
+            raise CardProtocolError(f"EF {fid:04X}: tag {tag:X}, expected {outer_tag:X}")
+        total = hlen + vlen
+        data = bytearray(first[:total])
+        while len(data) < total:
+            want = min(self.transport.max_read, total - len(data))
+            resp = self._send(apdu.read_binary(len(data), want))
+            if resp.sw == apdu.SW_WRONG_LENGTH and want > apdu.SHORT_MAX:
+                continue  # the transport lowered max_read; ask again in short chunks
+            if resp.sw not in (apdu.SW_OK, apdu.SW_END_OF_FILE) or not resp.data:
+                _expect_ok(resp, f"READ BINARY {fid:04X}")
+                raise CardProtocolError(f"EF {fid:04X} ends before its TLV does")
+            data += resp.data[: total - len(data)]
+        return bytes(data)
+
+    def _first_read(self, fid: int) -> bytes:
+        if self._sfi and fid <= 0x1E:
+            resp = self._send(apdu.read_binary(0, HEADER_READ, sfi=fid))
+            if resp.sw in (apdu.SW_WRONG_P1P2, apdu.SW_FUNC_NOT_SUPPORTED):
+                self._sfi = False
+            else:
+                return _read_ok(resp, fid)
+        self._select_ef(fid)
+        return _read_ok(self._send(apdu.read_binary(0, HEADER_READ)), fid)
+
+    def _verify_command(self, credential: Credential, secret: bytes) -> Response:
+        self._select_ap(credential.aid)
+        fid = credential.key_fid
+        if self._sfi and fid <= 0x1E:
+            resp = self._send(apdu.verify(0x80 | fid, secret))
+            if resp.sw not in (apdu.SW_WRONG_P1P2, apdu.SW_FUNC_NOT_SUPPORTED):
+                return resp
+            self._sfi = False
+        self._select_ef(fid)
+        return self._send(apdu.verify(0x80, secret))
+
+    # -- credentials ------------------------------------------------------------------------
+    def tries(self, credential: Credential) -> Tries:
+        """Tries left, read without spending one (VERIFY with no data)."""
+        resp = self._verify_command(credential, b"")
+        if resp.sw == apdu.SW_OK:  # already verified in this session: the counter is full
+            return Tries(credential, None)
+        try:
+            return Tries(credential, apdu.tries_from_sw(resp.sw))
+        except ValueError:
+            raise CardProtocolError(f"tries of {credential.name}: {resp.sw:04X}", resp.sw) from None
+
+    def verify(self, credential: Credential, secret: str, staff_override: bool = False) -> None:
+        """Verify a credential; refuses (OneTryLeft) to spend the last try without staff.
+
+        Raises CredentialFormatError (nothing sent), CredentialBlocked, OneTryLeft,
+        WrongCredential (with the tries now left).
+        """
+        check_format(credential, secret)
+        if credential is Credential.JPKI_SIGN_PASSWORD:
+            raise PermissionError("the kiosk never uses the signing password")
+        tries = self.tries(credential)
+        if tries.blocked:
+            raise CredentialBlocked(f"{credential.name} is blocked")
+        if tries.last_try and not staff_override:
+            raise OneTryLeft(f"{credential.name} has one try left")
+        resp = self._verify_command(credential, secret.encode("ascii"))
+        if resp.ok:
+            self._verified.add(credential)
+            return
+        if resp.sw in (apdu.SW_AUTH_BLOCKED, apdu.SW_DATA_INVALIDATED, 0x63C0):
+            raise CredentialBlocked(f"{credential.name} is now blocked")
+        if resp.sw & 0xFFF0 == 0x63C0:
+            raise WrongCredential(resp.sw & 0x0F)
+        raise CardProtocolError(f"VERIFY {credential.name}: {resp.sw:04X}", resp.sw)
+
+    # -- the text AP ------------------------------------------------------------------------
+    def read_basic_info(
+        self, *, pin: str | None = None, pin_b: str | None = None, staff_override: bool = False
+    ) -> BasicInfo:
+        """Name, address, birth date and sex, opened with the PIN or with 照合番号B."""
+        credential, secret = _one_of(pin, pin_b, Credential.TEXT_PIN, Credential.TEXT_PIN_B)
+        if self._ap != AID_TEXT or credential not in self._verified:
+            self.verify(credential, secret, staff_override)
+        self._text = records.parse_text_record(self._read(AID_TEXT, 0x0002, 0xFF20))
+        return self._text.info
+
+    def check_text_integrity(self) -> Integrity:
+        """DF32 against the basic info just read, and DF33 under the text AP's certificate."""
+        if self._text is None or self._ap != AID_TEXT:
+            raise RuntimeError("read_basic_info() first, and before leaving the text AP")
+        record = records.parse_integrity_record(self._read(AID_TEXT, 0x0003, 0xFF30))
+        cert = cvc.parse(self._read(AID_TEXT, 0x0004, 0x7F21))
+        return _text_integrity(self._text, record, cert, self.trust)
+
+    # -- the card-face AP -------------------------------------------------------------------
+    def read_card_face(self, pin_b: str, staff_override: bool = False) -> CardFace:
+        """Photo, birth date, sex, expiry (and the card's key), opened with 照合番号B only."""
+        if self._ap != AID_FACE or Credential.FACE_PIN_B not in self._verified:
+            self.verify(Credential.FACE_PIN_B, pin_b, staff_override)
+        self._face = records.parse_card_face(self._read(AID_FACE, 0x0002, 0xFF20))
+        return self._face
+
+    def check_face_integrity(self) -> Integrity:
+        """DF28 over the card face, under the card-face AP's certificate."""
+        if self._face is None:
+            raise RuntimeError("read_card_face() first")
+        cert = cvc.parse(self._read(AID_FACE, 0x0004, 0x7F21))
+        trusted = _trusted_subject_key(cert, self.trust)
+        if not isinstance(trusted, rsa.RSAPublicKey):
+            return trusted
+        ok = cvc.verifies(trusted, self._face.signature, self._face.signed_digest)
+        return Integrity.OK if ok else Integrity.FAILED
+
+    def internal_authenticate(self) -> bool:
+        """The card signs a fresh challenge with its key; True when DF24's key verifies it."""
+        if self._face is None:
+            raise RuntimeError("read_card_face() first: DF24 holds the key to check with")
+        self._select_ap(AID_FACE)
+        challenge = self._send(apdu.get_challenge(8))
+        _expect_ok(challenge, "GET CHALLENGE")
+        digest = hashlib.sha256(challenge.data + secrets.token_bytes(32)).digest()
+        resp = self._send(apdu.internal_authenticate(SHA256_DIGEST_INFO + digest))
+        if not resp.ok:
+            return False
+        return _verify_prehashed(self._face.card_key, resp.data, digest)
+
+    # -- JPKI -------------------------------------------------------------------------------
+    def jpki_authenticate(
+        self, pin: str, now: datetime | None = None, staff_override: bool = False
+    ) -> JpkiAuthentication:
+        """公的個人認証: certificate chain and validity, then the card signs a fresh challenge.
+
+        Raises UntrustedIssuer (no configured CA signed it), CardExpired (outside validity,
+        checked before the PIN is spent), InternalAuthFailed (the signature does not verify).
+        """
+        now = now or datetime.now(UTC)
+        der = self._read(AID_JPKI, 0x000A, 0x30)
+        try:
+            cert = x509.load_der_x509_certificate(der)
+        except ValueError:
+            raise CardProtocolError("the JPKI certificate is not DER X.509") from None
+        ca = _jpki_issuer(cert, self.trust)
+        if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:
+            raise CardExpired("the JPKI certificate is not valid today")
+        if not ca.not_valid_before_utc <= now <= ca.not_valid_after_utc:
+            raise UntrustedIssuer("the JPKI CA certificate is not valid today")
+        self.verify(Credential.JPKI_AUTH_PIN, pin, staff_override)
+        self._select_ef(0x0017)
+        digest = hashlib.sha256(secrets.token_bytes(32)).digest()
+        resp = self._send(apdu.compute_signature(SHA256_DIGEST_INFO + digest))
+        key = cert.public_key()
+        if not resp.ok or not isinstance(key, rsa.RSAPublicKey):
+            raise InternalAuthFailed(f"JPKI signature refused: {resp.sw:04X}")
+        if not _verify_prehashed(key, resp.data, digest):
+            raise InternalAuthFailed("the JPKI signature does not match the certificate")
+        return JpkiAuthentication(
+            cert.not_valid_before_utc, cert.not_valid_after_utc, ca.subject.rfc4514_string()
+        )
+
+    # -- everything a session needs ---------------------------------------------------------
+    def read(
+        self, *, pin: str | None = None, pin_b: str | None = None, staff_override: bool = False
+    ) -> CardReading:
+        """Basic info, card face (with 照合番号B), integrity of both, internal authentication."""
+        start = self.apdus
+        basic = self.read_basic_info(pin=pin, pin_b=pin_b, staff_override=staff_override)
+        integrity = self.check_text_integrity()
+        face, internal = None, None
+        if pin_b is not None:
+            face = self.read_card_face(pin_b, staff_override)
+            integrity = _worst(integrity, self.check_face_integrity())
+            internal = self.internal_authenticate()
+        return CardReading(basic, face, integrity, internal, self.apdus - start)
+
+
+def _one_of(
+    pin: str | None, pin_b: str | None, by_pin: Credential, by_b: Credential
+) -> tuple[Credential, str]:
+    if (pin is None) == (pin_b is None):
+        raise TypeError("give exactly one of pin= or pin_b=")
+    return (by_pin, pin) if pin is not None else (by_b, pin_b or "")
+
+
+def _expect_ok(resp: Response, what: str) -> None:
+    if not resp.ok:
+        raise CardProtocolError(f"{what}: {resp.sw:04X}", resp.sw)
+
+
+def _read_ok(resp: Response, fid: int) -> bytes:
+    if resp.sw not in (apdu.SW_OK, apdu.SW_END_OF_FILE) or not resp.data:
+        _expect_ok(resp, f"READ BINARY {fid:04X}")
+        raise CardProtocolError(f"EF {fid:04X} is empty")
+    return resp.data
+
+
+def _verify_prehashed(key: rsa.RSAPublicKey, signature: bytes, digest: bytes) -> bool:
+    try:
+        key.verify(signature, digest, padding.PKCS1v15(), utils.Prehashed(hashes.SHA256()))
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+def _trusted_subject_key(
+    cert: cvc.CardCertificate, trust: TrustTable
+) -> rsa.RSAPublicKey | Integrity:
+    issuer = trust.issuer(cert.issuer_key_id)
+    if issuer is None:
+        return Integrity.UNTRUSTED_ISSUER
+    if not cvc.verifies(issuer.key, cert.signature, cert.signed):
+        return Integrity.FAILED
+    return cert.subject_key
+
+
+def _text_integrity(
+    text: TextRecord, record: IntegrityRecord, cert: cvc.CardCertificate, trust: TrustTable
+) -> Integrity:
+    key = _trusted_subject_key(cert, trust)
+    if not isinstance(key, rsa.RSAPublicKey):
+        return key
+    if hashlib.sha256(text.signed_fields).digest() != record.basic_hash:
+        return Integrity.FAILED
+    signed = record.number_hash_tlv + record.basic_hash_tlv
+    return Integrity.OK if cvc.verifies(key, record.signature, signed) else Integrity.FAILED
+
+
+def _worst(a: Integrity, b: Integrity) -> Integrity:
+    order = [Integrity.OK, Integrity.UNTRUSTED_ISSUER, Integrity.FAILED]
+    return max(a, b, key=order.index)
+
+
+def _jpki_issuer(cert: x509.Certificate, trust: TrustTable) -> x509.Certificate:
+    for ca in trust.jpki_cas:
+        if ca.subject != cert.issuer:
+            continue
+        key = ca.public_key()
+        if not isinstance(key, rsa.RSAPublicKey) or cert.signature_hash_algorithm is None:
+            continue
+        try:
+            key.verify(cert.signature, cert.tbs_certificate_bytes, padding.PKCS1v15(),
+                       cert.signature_hash_algorithm)  # fmt: skip
+        except InvalidSignature:
+            continue
+        return ca
+    raise UntrustedIssuer("no configured JPKI CA issued this certificate")
