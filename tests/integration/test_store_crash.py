@@ -1,8 +1,10 @@
 """Crash safety: SIGKILL the store while it writes, restart, and check nothing is lost.
 
 Each kill: a writer process (forked from a warm zygote, see tests/helpers/store_crash.py)
-opens the store and submits; after a random 0-50 ms it is SIGKILLed. The next writer starts
-a few indexes before the last acknowledged one, so it also re-submits keys that are stored
+opens the store and submits; it is SIGKILLed after a random 0-50 ms, or (every other time)
+0-10 ms after its first acknowledgement, so kills land both while opening and mid-write.
+The next writer starts a few indexes before the last acknowledged one, so it also
+re-submits keys that are stored
 (acknowledged or not) and must get the same reference back. Checks: every acknowledged
 submission is there with its reference, no key twice, `PRAGMA integrity_check` is ok, every
 row decrypts and its signature verifies, and each submission has exactly one audit entry.
@@ -115,8 +117,18 @@ def kill_loop(tmp_path: Path, zygote: Zygote, kills: int, seed: int, mode: str) 
     for n in range(kills):
         first = max(0, (max(acked) + 1 if acked else 0) - rng.randint(0, 3))
         resubmitted += sum(1 for i in range(first, first + 4) if i in acked)
+        lines_before = len(_acks(ack))
+        # Re-submissions of stored keys come first; then at least one new key.
+        wanted = lines_before + (max(acked) + 1 - first if acked else 0) + 1
         pid = zygote.start(data, ack, first, mode)
-        time.sleep(rng.uniform(0.0, 0.05))
+        if n % 2:  # every other kill lands once writing is under way, however slow the disk
+            deadline = time.monotonic() + 5
+            while len(_acks(ack)) < wanted:
+                assert time.monotonic() < deadline, "the writer made no progress"
+                time.sleep(0.002)
+            time.sleep(rng.uniform(0.0, 0.01))
+        else:  # anywhere: while opening, recovering, migrating or writing
+            time.sleep(rng.uniform(0.0, 0.05))
         os.kill(pid, signal.SIGKILL)
         how, value = zygote.exited()
         if (how, value) == ("signal", signal.SIGKILL):
@@ -159,7 +171,7 @@ def test_sigkill_while_submitting_loses_nothing_acknowledged(
     counts = kill_loop(tmp_path, zygote, KILLS_PER_TEST, seed, "submit")
     print(f"\nstore crash seed={seed}: {counts}")
     assert counts["kills"] >= KILLS_PER_TEST - 2  # almost every writer died mid-work
-    assert counts["acked"] >= 20  # and it did real work between kills
+    assert counts["acked"] >= KILLS_PER_TEST // 2  # and it did real work between kills
     assert counts["resubmitted"] > 0
 
 
@@ -169,4 +181,4 @@ def test_sigkill_during_key_rotation_keeps_every_record_readable(
 ) -> None:
     counts = kill_loop(tmp_path, zygote, 30, 99, "rotate")
     print(f"\nstore crash rotate: {counts}")
-    assert counts["kills"] >= 28 and counts["acked"] >= 10
+    assert counts["kills"] >= 28 and counts["acked"] >= 15
