@@ -292,6 +292,8 @@ class FolderQualificationSource:
         self.folder = folder
 
     def check(self, person: PersonOnCard, since: datetime) -> QualificationOutcome:
+        if not self.folder.is_dir():  # an unmounted share must not look like "no answer yet"
+            raise KnownError("insurance.folder-unavailable", f"{self.folder}: not a folder")
         try:
             paths = sorted(self.folder.glob("*.xml"))
         except OSError as e:

@@ -1,0 +1,275 @@
+"""Insurance qualification: result files, demo cases 1–5, never "uninsured"; the consent."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from kiosk.errors import KnownError
+from kiosk.flows.procedures import insurance
+from kiosk.flows.qualification import (
+    DEMO_DIR,
+    ConsentForm,
+    ConsentItem,
+    ConsentNotAllowed,
+    DemoQualificationSource,
+    FolderQualificationSource,
+    QualificationOutcome,
+    UnreadableResult,
+    Validity,
+    parse_result,
+)
+from tests.helpers.procedures import NOW, AuditSpy, CardRead
+
+SCHEMA = json.loads(
+    (Path(__file__).resolve().parents[3] / "docs" / "schema" / "insurance.v1.json").read_text()
+)
+ROUTES = ("insurance.route.certificate", "insurance.route.staff")
+PERSON = CardRead(name="デモ　太郎", birth_date="19400401")
+
+
+def demo_bytes(case: str) -> bytes:
+    return (DEMO_DIR / f"{case}.xml").read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("case", "validity", "count"),
+    [
+        ("valid", Validity.VALID, 1),
+        ("invalid", Validity.INVALID, 1),
+        ("invalid-new", Validity.INVALID_NEW_EXISTS, 2),
+        ("not-found", Validity.NOT_FOUND, 0),
+        ("multiple", Validity.MULTIPLE, 2),
+    ],
+)
+def test_demo_cases_cover_each_validity_code(case: str, validity: Validity, count: int) -> None:
+    src = DemoQualificationSource()
+    src.use_case(case)
+    out = src.check(CardRead(), NOW)
+    assert out.status == "answered"
+    assert out.validity is validity
+    assert len(out.results) == count
+    assert out.message_id == f"insurance.validity.{validity.value}"
+    if validity is Validity.VALID:
+        assert out.usable and out.offers == ()
+    else:
+        # Invalid or missing never reads as "uninsured": always the card route and staff.
+        assert not out.usable and out.offers == ROUTES
+    assert all(r.name == "山田　花子" for r in out.results)  # the resident's own name (demo)
+
+
+def test_demo_cases_by_birth_date_and_default() -> None:
+    src = DemoQualificationSource()
+    assert src.check(CardRead(birth_date="19850615"), NOW).validity is Validity.INVALID_NEW_EXISTS
+    assert src.check(CardRead(birth_date="19990101"), NOW).validity is Validity.VALID
+    with pytest.raises(ValueError):
+        src.use_case("bogus")
+
+
+def test_valid_result_fields() -> None:
+    f = parse_result(demo_bytes("valid"))
+    (r,) = f.results
+    assert r.insurer_number == "39999999"
+    assert r.valid_to == date(2027, 7, 31)
+    assert r.copayment_percent == 10
+    assert r.limit_category == "B04" and r.limit_category_id == "insurance.limit.B04"
+    lines = {x.label: x for x in insurance.display_lines(r)}
+    assert lines["insurance.field.insurer"].text == "デモ後期高齢者医療広域連合 (39999999)"
+    assert lines["insurance.field.copayment"].params == (("percent", 10),)
+    assert lines["insurance.field.limit"].message == "insurance.limit.B04"
+    assert lines["insurance.field.person"].message == "insurance.person.insured"
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda b: b.replace(b"<QualificationValidity>1<", b"<QualificationValidity>7<"),
+        lambda b: b.replace(b"<SegmentOfResult>1<", b"<SegmentOfResult>9<"),
+        lambda b: b.replace(b"<ProcessingResultStatus>1<", b"<ProcessingResultStatus>2<"),
+        lambda b: b.replace(b"<Birthdate>19400401<", b"<Birthdate>1940-04-01<"),
+        lambda b: b.replace(b">B04<", b">Z99<"),
+        lambda b: b.replace(
+            b"<InsuredPartialContributionRatio>10<", b"<InsuredPartialContributionRatio>x<"
+        ),
+        lambda b: b.replace(b"XmlMsg", b"Other"),
+        lambda b: b[:200],
+        lambda b: b.split(b"<ResultList>")[0] + b"<ResultList></ResultList></MessageBody></XmlMsg>",
+    ],
+)
+def test_anything_unexpected_is_unreadable(mutate) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(UnreadableResult):
+        parse_result(mutate(demo_bytes("valid")))
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    d = tmp_path / "res"
+    d.mkdir()
+    return d
+
+
+def write(folder: Path, name: str, data: bytes, mtime: float | None = None) -> Path:
+    p = folder / name
+    p.write_bytes(data)
+    if mtime is not None:
+        os.utime(p, (mtime, mtime))
+    return p
+
+
+def test_folder_source_waits_then_answers(folder: Path) -> None:
+    src = FolderQualificationSource(folder)
+    since = datetime.now() - timedelta(seconds=5)
+    assert src.check(PERSON, since).status == "waiting"
+    write(folder, "old.xml", demo_bytes("invalid"), mtime=time.time() - 3600)
+    assert src.check(PERSON, since).status == "waiting"  # older than the check: not ours
+    write(folder, "new.xml", demo_bytes("valid"))
+    out = src.check(PERSON, since)
+    assert out.usable and out.results[0].name == "デモ　太郎"
+    assert (folder / "new.xml").exists()  # read only, never moved
+
+
+def test_folder_source_never_shows_another_persons_result(folder: Path) -> None:
+    write(folder, "a.xml", demo_bytes("valid"))
+    other = CardRead(name="他人　次郎", birth_date="19400401")
+    out = FolderQualificationSource(folder).check(other, datetime.now() - timedelta(seconds=5))
+    assert out.status == "mismatch" and out.results == () and out.offers == ROUTES
+    younger = CardRead(name="デモ　太郎", birth_date="19500101")
+    out = FolderQualificationSource(folder).check(younger, datetime.now() - timedelta(seconds=5))
+    assert out.status == "mismatch"
+
+
+def test_two_answers_for_the_same_person_go_to_staff(folder: Path) -> None:
+    write(folder, "a.xml", demo_bytes("valid"))
+    write(folder, "b.xml", demo_bytes("valid"))
+    out = FolderQualificationSource(folder).check(PERSON, datetime.now() - timedelta(seconds=5))
+    assert out.status == "ambiguous" and out.offers == ROUTES
+
+
+def test_unreadable_file_goes_to_staff(folder: Path) -> None:
+    write(folder, "a.xml", b"<html>error</html>")
+    out = FolderQualificationSource(folder).check(PERSON, datetime.now() - timedelta(seconds=5))
+    assert out.status == "unreadable"
+    assert out.message_id == "insurance.outcome.unreadable"
+    assert out.offers == ROUTES
+
+
+def test_name_written_with_half_width_space_still_matches(folder: Path) -> None:
+    write(folder, "a.xml", demo_bytes("valid").replace("デモ　太郎".encode(), "デモ 太郎".encode()))
+    out = FolderQualificationSource(folder).check(PERSON, datetime.now() - timedelta(seconds=5))
+    assert out.usable
+
+
+def test_missing_folder_is_an_environment_error(tmp_path: Path) -> None:
+    src = FolderQualificationSource(tmp_path / "gone")
+    with pytest.raises(KnownError) as e:
+        src.check(PERSON, NOW)
+    assert e.value.message_id == "insurance.folder-unavailable"
+
+
+# --- consent ----------------------------------------------------------------------------------
+
+
+def test_consent_items_are_off_until_tapped_and_each_is_explained() -> None:
+    form = ConsentForm()
+    assert form.chosen == {ConsentItem.MEDICATION: False, ConsentItem.HEALTH_CHECK: False}
+    assert [i.explain_id for i in form.items] == [
+        "insurance.consent.medication.explain",
+        "insurance.consent.health-check.explain",
+    ]
+
+
+def test_consent_is_audited_by_category_without_content_and_lasts_24_hours() -> None:
+    audit = AuditSpy()
+    form = ConsentForm()
+    form.set(ConsentItem.MEDICATION, True)
+    rec = form.submit(NOW, "resident", audit, "a" * 32)
+    assert audit.entries == [
+        {
+            "event": "consent.given",
+            "session_id": "a" * 32,
+            "role": "resident",
+            "categories": ("medication",),
+            "purpose": "insurance",
+            "procedure": "insurance",
+        }
+    ]
+    assert rec.allows(ConsentItem.MEDICATION, NOW + timedelta(hours=23, minutes=59))
+    assert not rec.allows(ConsentItem.MEDICATION, NOW + timedelta(hours=24))
+    assert not rec.allows(ConsentItem.HEALTH_CHECK, NOW)
+
+
+def test_declining_everything_is_recorded_too() -> None:
+    audit = AuditSpy()
+    rec = ConsentForm().submit(NOW, "resident", audit, "b" * 32)
+    assert rec.items == frozenset()
+    assert audit.entries[0]["event"] == "consent.declined"
+    assert audit.entries[0]["categories"] == ()
+
+
+def test_agree_all_uses_the_store_category_names() -> None:
+    audit = AuditSpy()
+    form = ConsentForm()
+    form.agree_all()
+    form.submit(NOW, "clerk", audit, "c" * 32)
+    assert audit.entries[0]["categories"] == ("health_check", "medication")
+    assert audit.entries[0]["role"] == "clerk"
+
+
+def test_a_supporter_cannot_consent_for_the_resident() -> None:
+    audit = AuditSpy()
+    form = ConsentForm()
+    form.agree_all()
+    with pytest.raises(ConsentNotAllowed) as e:
+        form.submit(NOW, "supporter", audit, "d" * 32)
+    assert e.value.message_id == "insurance.consent.supporter-cannot"
+    assert audit.entries == []
+
+
+def test_the_store_accepts_the_consent_audit_entry() -> None:
+    from kiosk.store.audit import check_entry, new_session_id
+
+    audit = AuditSpy()
+    form = ConsentForm()
+    form.agree_all()
+    form.submit(NOW, "resident", audit, new_session_id())
+    e = dict(audit.entries[0])
+    check_entry(
+        str(e.pop("event")), str(e.pop("session_id")), str(e.pop("role")),
+        e.pop("categories"), str(e.pop("purpose")), e,  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+# --- payload ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", ["valid", "invalid", "not-found", "multiple"])
+def test_insurance_payload_carries_no_result_content(case: str) -> None:
+    src = DemoQualificationSource()
+    src.use_case(case)
+    out = src.check(CardRead(), NOW)
+    form = ConsentForm()
+    form.set(ConsentItem.HEALTH_CHECK, True)
+    rec = form.submit(NOW, "resident", AuditSpy(), "e" * 32)
+    body = insurance.payload(out, rec, NOW, kiosk_id="clinic-1", language="ja")
+    jsonschema.validate(body, SCHEMA)
+    text = json.dumps(body, ensure_ascii=False)
+    assert "山田" not in text and "Demo" not in text and "デモ" not in text
+    assert body["consent"]["items"] == ["health-check"]
+    assert body["qualification"]["usable"] is (case == "valid")
+
+
+def test_waiting_outcome_payload_without_consent() -> None:
+    body = insurance.payload(
+        QualificationOutcome("waiting"), None, NOW, kiosk_id="k", language="en"
+    )
+    jsonschema.validate(body, SCHEMA)
+    assert insurance.next_steps(QualificationOutcome("waiting")) == (
+        "procedures.next.insurance.certificate",
+        "procedures.next.insurance.staff",
+    )

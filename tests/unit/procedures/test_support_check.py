@@ -1,0 +1,139 @@
+"""Support check: the questions that matter, one estimate per scheme, a payload without names."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from kiosk.flows.procedures import support_check as sc
+from kiosk.flows.rules import DamageGrade, Plan, Relation, RuleBook, Scheme
+from tests.helpers.procedures import DISASTERS, NOW
+
+SCHEMA = json.loads(
+    (Path(__file__).resolve().parents[3] / "docs" / "schema" / "support-check.v1.json").read_text()
+)
+BOOK = RuleBook.load(on=date(2026, 9, 18))
+TYPHOON = DISASTERS[0]
+
+
+def asked(a: sc.SupportAnswers) -> list[str]:
+    return [q.id for q in sc.questions(a)]
+
+
+def test_first_questions_are_few_and_plain() -> None:
+    a = sc.SupportAnswers()
+    first = asked(a)
+    assert first[0] == "has_certificate"
+    assert "grade" not in first  # only once they say they have a certificate
+    assert "income_yen" not in first
+    assert "relation" not in first
+    for q in sc.questions(a):
+        assert q.message_id.startswith("procedures.question.")
+        assert all(label.startswith(("procedures.", "grade.")) for _, label in q.choices)
+
+
+def test_follow_up_questions_appear_only_when_they_matter() -> None:
+    a = sc.SupportAnswers(has_certificate=True, grade=DamageGrade.HANKAI, plan=Plan.BUILD)
+    shown = asked(a)
+    assert {"grade", "demolished", "rented_first"} <= set(shown)
+    a.death = True
+    a.relation = Relation.SIBLING
+    assert {"death_main_earner", "relation", "closer_relatives", "sibling_lived_with"} <= set(
+        asked(a)
+    )
+    a.closer_relatives = True
+    assert "sibling_lived_with" not in asked(a)
+    a.wants_loan_check = True
+    assert "income_yen" in asked(a)
+
+
+def test_grade_question_offers_every_grade_and_dont_know() -> None:
+    q = next(q for q in sc.questions(sc.SupportAnswers(has_certificate=True)) if q.id == "grade")
+    assert [v for v, _ in q.choices] == [g.value for g in DamageGrade] + ["unknown"]
+
+
+def test_a_zenkai_household_with_a_death_and_a_loan_check() -> None:
+    a = sc.SupportAnswers(
+        has_certificate=True,
+        grade=DamageGrade.ZENKAI,
+        household=3,
+        plan=Plan.BUILD,
+        death=True,
+        death_main_earner=True,
+        relation=Relation.SPOUSE,
+        wants_loan_check=True,
+        income_yen=5_000_000,
+    )
+    result = sc.results(a, BOOK, disaster=TYPHOON)
+    by = {e.scheme: e for e in result.estimates}
+    assert list(by) == [Scheme.REBUILD_SUPPORT, Scheme.CONDOLENCE, Scheme.RELIEF_LOAN]
+    assert by[Scheme.REBUILD_SUPPORT].total_yen == 3_000_000
+    assert by[Scheme.REBUILD_SUPPORT].outcome == "likely-eligible"
+    assert by[Scheme.CONDOLENCE].total_yen == 5_000_000
+    assert by[Scheme.CONDOLENCE].outcome == "likely-eligible"  # 災害救助法 applied (site list)
+    assert by[Scheme.RELIEF_LOAN].total_yen == 2_500_000
+    assert by[Scheme.RELIEF_LOAN].outcome == "likely-eligible"
+    assert "documents.risai-certificate" in result.documents
+    assert len(result.documents) == len(set(result.documents))
+
+
+def test_grade_from_damage_ratio_is_explained() -> None:
+    a = sc.SupportAnswers(damage_ratio=Decimal("45.5"), household=2)
+    result = sc.results(a, BOOK)
+    assert result.grade is DamageGrade.DAIKIBO_HANKAI
+    assert result.grade_rule is not None and result.grade_rule.id == "damage-grade.daikibo-hankai"
+
+
+def test_loan_is_not_estimated_unless_asked() -> None:
+    a = sc.SupportAnswers(grade=DamageGrade.ZENKAI, household=2, injured=True)
+    assert [e.scheme for e in sc.results(a, BOOK).estimates] == [Scheme.REBUILD_SUPPORT]
+
+
+def test_nothing_known_is_a_staff_review_never_a_denial() -> None:
+    (est,) = sc.results(sc.SupportAnswers(), BOOK).estimates
+    assert est.outcome == "staff-review"
+    assert est.headline == ("rules.result.staff", {})
+    assert est.reasons == ("rules.reason.grade-unknown",)
+
+
+def test_disability_grant_is_estimated_when_asked() -> None:
+    a = sc.SupportAnswers(grade=DamageGrade.HANKAI, disability=True, disability_main_earner=False)
+    est = sc.results(a, BOOK, disaster=TYPHOON).estimates[-1]
+    assert est.scheme is Scheme.DISABILITY_GRANT and est.total_yen == 1_250_000
+
+
+def test_payload_has_no_personal_fields_and_matches_the_schema() -> None:
+    a = sc.SupportAnswers(
+        has_certificate=True,
+        grade=DamageGrade.DAIKIBO_HANKAI,
+        household=1,
+        plan=Plan.REPAIR,
+        wants_loan_check=True,
+        income_yen=2_000_000,
+    )
+    result = sc.results(a, BOOK, disaster=TYPHOON, income_boundary="exclusive")
+    body = sc.payload(a, result, NOW, kiosk_id="k", language="ko", disaster=TYPHOON)
+    jsonschema.validate(body, SCHEMA)
+    text = json.dumps(body, ensure_ascii=False)
+    assert "2000000" not in text  # the income itself is not sent
+    assert body["answers"]["income_given"] is True
+    assert body["estimates"][0]["total_yen"] == 1_125_000
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        (None, ["procedures.error.household-required"]),
+        (0, ["procedures.error.household-range"]),
+        (31, ["procedures.error.household-range"]),
+        (1, []),
+        (30, []),
+    ],
+)
+def test_household_size_check(value: int | None, problem: list[str]) -> None:
+    assert sc.check_household(value) == problem
