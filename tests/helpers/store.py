@@ -60,7 +60,9 @@ def submission(i: int = 0, **kw: Any) -> Submission:
         kind=kw.pop("kind", "risai"),
         schema_version=1,
         payload=payload,
-        attachments=kw.pop("attachments", [b"\xff\xd8\xff\xe0 demo photo bytes " + bytes([i % 256])]),
+        attachments=kw.pop(
+            "attachments", [b"\xff\xd8\xff\xe0 demo photo bytes " + bytes([i % 256])]
+        ),
         idempotency_key=kw.pop("idempotency_key", f"test-key-{i:06d}"),
         categories=("card.basic_info", "damage.report"),
         **kw,
