@@ -175,11 +175,22 @@ class StaffSettings:
 class RulesSettings:
     # 災害援護資金: sources differ on 以下 (inclusive) vs 未満 (exclusive) at the income limit.
     loan_income_limit: Literal["inclusive", "exclusive"] = "inclusive"
+    tables: str = ""  # folder of rule tables (*.toml); empty: the shipped assets/rules
+    disasters: str = ""  # the site's disaster list; empty: assets/demo/disasters.toml
+
+    def validate(self) -> None:
+        if self.tables and not Path(self.tables).is_dir():
+            raise ValueError(f"tables: {self.tables} is not a folder")
+        if self.disasters and not Path(self.disasters).is_file():
+            raise ValueError(f"disasters: {self.disasters} is not a file")
 
 
 @dataclass(frozen=True)
 class PrinterSettings:
     name: str = ""  # empty: no printer, receipts are saved as PDF only
+    # Forms and 委任状 are read at the counter: their labels print in this language first,
+    # with the resident's language under each label when it differs.
+    counter_language: Language = "ja"
 
 
 @dataclass(frozen=True)

@@ -112,7 +112,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def estimate_command(args: argparse.Namespace, ctx: Context) -> int:
     boundary = ctx.settings.rules.loan_income_limit
     on = args.on or args.disaster_date or date.today()
-    book = r.RuleBook.load(on=on)
+    book = r.RuleBook.for_site(ctx.settings.rules.tables, on)
     grade_ref: r.RuleRef | None = None
     grade = args.grade
     if args.damage_ratio is not None:
@@ -178,7 +178,7 @@ def estimate_command(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def list_command(args: argparse.Namespace, ctx: Context) -> int:
-    book = r.RuleBook.load(on=args.on)
+    book = r.RuleBook.for_site(ctx.settings.rules.tables, args.on)
     tables = [
         {
             "table": t.scheme,

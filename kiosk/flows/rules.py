@@ -267,6 +267,11 @@ class RuleBook:
                 chosen[t.scheme] = t
         return cls(chosen, when)
 
+    @classmethod
+    def for_site(cls, tables: str = "", on: date | None = None) -> RuleBook:
+        """The site's tables (`[rules] tables`; empty: the shipped ones) in force on `on`."""
+        return cls.load(Path(tables) if tables else RULES_DIR, on)
+
     def table(self, name: str) -> RuleTable | None:
         return self._tables.get(name)
 

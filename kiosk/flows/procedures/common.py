@@ -227,6 +227,11 @@ def load_disasters(path: Path = DISASTERS_FILE) -> list[Disaster]:
     return out
 
 
+def site_disasters(path: str = "") -> list[Disaster]:
+    """The site's list (`[rules] disasters`; empty: the demo list shipped in assets)."""
+    return load_disasters(Path(path) if path else DISASTERS_FILE)
+
+
 def active_disasters(disasters: Iterable[Disaster], today: date) -> list[Disaster]:
     """Those a resident may pick today: active and not dated in the future, newest first."""
     return sorted(

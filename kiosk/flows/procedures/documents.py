@@ -8,15 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Literal
 
+from kiosk.config import PrinterSettings
 from kiosk.devices.printer import (
     ApplicationForm,
     DataUseReceipt,
+    DocumentPrinter,
     ProxyLetter,
     Receipt,
 )
 from kiosk.flows.procedures import higai, risai
+from kiosk.flows.procedures.catalog import CatalogText, Translate
 from kiosk.flows.procedures.common import Disaster
 
 Procedure = Literal["risai", "higai", "support-check", "insurance"]
@@ -121,3 +125,16 @@ def proxy_letter(
         proxy_address=request.applicant.address,
         relationship=proxy.relationship.label_id if proxy.relationship else "",
     )
+
+
+def printer_for(
+    settings: PrinterSettings, folder: Path, translate: Translate, language: str
+) -> DocumentPrinter:
+    """A printer for one session: resident's language via `translate` (the UI's `tr`), the
+    counter's language (`[printer] counter_language`) for form labels. PDFs go to `folder`."""
+    counter: Translate = (
+        translate
+        if language == settings.counter_language
+        else CatalogText(settings.counter_language)
+    )
+    return DocumentPrinter(settings.name, folder, translate, counter)

@@ -225,3 +225,14 @@ def test_printing_works_without_any_qt_application(tmp_path: Path) -> None:
                        cwd=Path(__file__).resolve().parents[3], check=False)  # fmt: skip
     assert r.returncode == 0, r.stderr
     assert "ABCD-EFGH-JKMN" in pdf_text(tmp_path / "x.pdf")
+
+
+def test_printer_for_a_session_labels_forms_in_the_counter_language(pdfs: Path) -> None:
+    from kiosk.config import PrinterSettings
+
+    p = documents.printer_for(PrinterSettings(counter_language="ja"), pdfs, EN, "en")
+    out = p.output(documents.blank_form("risai", NOW), "blank")
+    text = pdf_text(out.pdf)
+    assert norm("氏名") in text and norm("Name") in text
+    same = documents.printer_for(PrinterSettings(), pdfs, JA, "ja")
+    assert same.counter is JA

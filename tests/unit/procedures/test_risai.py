@@ -352,3 +352,12 @@ def test_a_broken_disaster_list_names_itself(tmp_path: Path) -> None:
         load_disasters(bad)
     assert e.value.message_id == "procedures.disasters-broken"
     assert "disaster #1" in e.value.detail
+
+
+def test_site_disaster_list_from_the_setting(tmp_path: Path) -> None:
+    from kiosk.flows.procedures.common import site_disasters
+
+    f = tmp_path / "d.toml"
+    f.write_text('[[disaster]]\nid = "a"\nname = "A"\ndate = 2026-01-01\ncause = "snow"\n')
+    assert [d.id for d in site_disasters(str(f))] == ["a"]
+    assert site_disasters("") == load_disasters()

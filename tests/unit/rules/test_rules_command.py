@@ -115,3 +115,32 @@ def test_list_names_every_table(capsys: pytest.CaptureFixture[str]) -> None:
     assert set(tables) == {"damage-grade", "rebuild-support", "condolence", "relief-loan"}
     assert sum(len(t["rows"]) for t in tables.values()) == 42
     assert all(t["source"] and t["effective"] for t in tables.values())
+
+
+def test_a_site_can_ship_its_own_tables(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = Path(__file__).resolve().parents[3] / "assets" / "rules"
+    tables = tmp_path / "rules"
+    tables.mkdir()
+    for f in src.glob("*.toml"):
+        text = f.read_text(encoding="utf-8").replace(
+            "basic_yen = 1_000_000", "basic_yen = 1_100_000"
+        )
+        (tables / f.name).write_text(text, encoding="utf-8")
+    cfg = tmp_path / "kiosk.toml"
+    cfg.write_text(f'[rules]\ntables = "{tables}"\n', encoding="utf-8")
+    out = run_json(
+        ["estimate", "--scheme", "rebuild-support", "--grade", "zenkai", "--household", "2"],
+        capsys,
+        cfg,
+    )
+    assert out["total_yen"] == 1_100_000
+
+
+def test_a_tables_folder_that_does_not_exist_is_a_config_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = tmp_path / "kiosk.toml"
+    cfg.write_text(f'[rules]\ntables = "{tmp_path / "nope"}"\n', encoding="utf-8")
+    rc = cli.main(["--config", str(cfg), "rules", "list"])
+    assert rc == 2
+    assert "rules" in capsys.readouterr().err
