@@ -189,6 +189,12 @@ class CommandPlayer:
             with self._lock:
                 self._process = None
 
+    @property
+    def is_playing(self) -> bool:
+        """True while the play command runs."""
+        with self._lock:
+            return self._process is not None and self._process.poll() is None
+
     def stop(self) -> None:
         with self._lock:
             if self._process is not None and self._process.poll() is None:

@@ -259,8 +259,10 @@ def test_command_player_stop_ends_playback() -> None:
     player = CommandPlayer(["sleep", "60"])
     worker = threading.Thread(target=player.play, args=(b"RIFF",))
     worker.start()
-    while worker.is_alive() and player._process is None:
+    while worker.is_alive() and not player.is_playing:
         threading.Event().wait(0.01)
+    assert player.is_playing
     player.stop()
     worker.join(timeout=30)
     assert not worker.is_alive()
+    assert not player.is_playing

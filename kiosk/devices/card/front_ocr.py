@@ -44,8 +44,9 @@ CARD_ASPECT = 85.60 / 53.98
 # Flattened card size handed to tesseract: text lines come out 35–50 px tall.
 WARP_W, WARP_H = 1284, 810
 
-# A My Number: 12 digits, possibly grouped 4-4-4 by spaces or hyphens.
-_MY_NUMBER = re.compile(r"\d{12,}|\d{4}[\s\-]+\d{4}[\s\-]+\d{4}")
+# A My Number: 12 digits in a row, however they are grouped by spaces or hyphens.
+_MY_NUMBER = re.compile(r"\d(?:[\s\-]{0,3}\d){11,}")
+_DIGIT_GROUP = re.compile(r"^\d{3,5}$")
 _ERA = "|".join(e.value for e in Era)
 _BIRTH = re.compile(
     rf"(?P<era>{_ERA})\s*(?P<year>元|\d{{1,2}})\s*年\s*(?P<month>\d{{1,2}})\s*月"
@@ -395,9 +396,26 @@ def _birthday_matches(birth: WarekiDate, expiry: tuple[int, int, int]) -> bool:
     return (birth.month, birth.day) == (month, day)
 
 
+def _twelve_digits_across_lines(lines: Sequence[OcrLine]) -> bool:
+    """Three or more digit groups side by side: a 4-4-4 number that OCR split into words."""
+    groups = [
+        w for ln in lines for w in ln.words
+        if _DIGIT_GROUP.match(unicodedata.normalize("NFKC", w.text))
+    ]  # fmt: skip
+    for g in groups:
+        middle = g.top + g.height / 2
+        band = [h for h in groups if abs(h.top + h.height / 2 - middle) < 0.5 * g.height]
+        if sum(len(h.text) for h in band) >= 12 and len(band) >= 3:
+            return True
+    return False
+
+
 def _extract(lines: list[OcrLine]) -> _PassResult:
     """Fields from one OCR pass; flags a 12-digit number anywhere."""
     result = _PassResult()
+    if _twelve_digits_across_lines(lines):
+        result.my_number_seen = True
+        return result
     for line in lines:
         text, spans = line.text_and_spans()
         if _MY_NUMBER.search(text):

@@ -7,7 +7,6 @@ box, and the 4-digit security code in a box at the bottom. No real card image is
 
 from __future__ import annotations
 
-import math
 import random
 from dataclasses import dataclass
 from datetime import date
@@ -48,12 +47,22 @@ class CardFace:
         return pin_b(self.birth, self.expiry.year, self.security_code)
 
 
-def _font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
+SERIF = FONT_DIR / "NotoSerifCJK-Regular.ttc"
+SERIF_BOLD = FONT_DIR / "NotoSerifCJK-Bold.ttc"
+SERIF_JP_INDEX = 0  # face 0 of the serif .ttc is "Noto Serif CJK JP"
+
+
+def _font(size: int, bold: bool = False, serif: bool = False) -> ImageFont.FreeTypeFont:
+    if serif:
+        return ImageFont.truetype(str(SERIF_BOLD if bold else SERIF), size, index=SERIF_JP_INDEX)
     return ImageFont.truetype(str(SANS_BOLD if bold else SANS), size, index=JP_INDEX)
 
 
-def render_front(face: CardFace) -> Image.Image:
-    """A clean, flat, upright card front as an RGB image of CARD_W x CARD_H."""
+def render_front(face: CardFace, serif: bool = False) -> Image.Image:
+    """A clean, flat, upright card front as an RGB image of CARD_W x CARD_H.
+
+    `serif` prints the resident's data in a Mincho-style face (the real typeface is unconfirmed).
+    """
     card = Image.new("RGB", (CARD_W, CARD_H), (246, 244, 240))
     draw = ImageDraw.Draw(card)
     # Faint guilloche-like background lines, as printed cards have a pattern.
@@ -61,17 +70,17 @@ def render_front(face: CardFace) -> Image.Image:
         draw.line([(i, 0), (i - CARD_H, CARD_H)], fill=(236, 232, 240), width=1)
     draw.rounded_rectangle([0, 0, CARD_W - 1, CARD_H - 1], radius=32, outline=(180, 180, 190))
 
-    small, label, body = _font(18), _font(20), _font(30)
+    small, label, body = _font(18), _font(20), _font(30, serif=serif)
     draw.text((36, 22), "個人番号カード", font=_font(30, bold=True), fill=(40, 40, 90))
     draw.text((36, 84), "氏名", font=label, fill=(80, 80, 80))
-    draw.text((100, 74), face.name, font=_font(36, bold=True), fill=(20, 20, 20))
+    draw.text((100, 74), face.name, font=_font(36, bold=True, serif=serif), fill=(20, 20, 20))
     draw.text((36, 150), "住所", font=label, fill=(80, 80, 80))
-    draw.text((100, 142), face.address, font=_font(24), fill=(20, 20, 20))
+    draw.text((100, 142), face.address, font=_font(24, serif=serif), fill=(20, 20, 20))
 
     wareki = face.birth_wareki
     birth_text = f"{wareki.era.value}{wareki.year_text}年 {wareki.month}月{wareki.day}日生"
     draw.text((100, 214), birth_text, font=body, fill=(20, 20, 20))
-    draw.text((430, 220), f"性別 {face.sex}", font=_font(26), fill=(20, 20, 20))
+    draw.text((430, 220), f"性別 {face.sex}", font=_font(26, serif=serif), fill=(20, 20, 20))
 
     # Expiry box.
     draw.rectangle([36, 280, 560, 340], outline=(120, 120, 120), width=2)
@@ -86,7 +95,9 @@ def render_front(face: CardFace) -> Image.Image:
     # Security code in a box at the bottom left.
     draw.text((36, 432), "セキュリティコード", font=small, fill=(90, 90, 90))
     draw.rectangle([210, 418, 330, 470], outline=(60, 60, 60), width=2)
-    draw.text((222, 420), face.security_code, font=_font(34, bold=True), fill=(20, 20, 20))
+    draw.text(
+        (222, 420), face.security_code, font=_font(34, bold=True, serif=serif), fill=(20, 20, 20)
+    )
 
     # Photo: a grey oval face on a blue background.
     draw.rectangle([612, 110, 820, 370], fill=(190, 205, 225))
@@ -192,18 +203,19 @@ def random_face(rng: random.Random) -> CardFace:
     )
 
 
-def random_capture(rng: random.Random, hard: bool = False) -> Capture:
-    """A camera capture with mild (or, with hard=True, strong) degradations."""
-    k = 2.0 if hard else 1.0
+def random_capture(rng: random.Random, level: str = "mild") -> Capture:
+    """A camera capture with mild, hard or harsh degradations.
+
+    mild: a card on a stand under a fixed camera; hard: tilted, blurred, noisy, smaller;
+    harsh: beyond what a kiosk camera should deliver (to show failures stay empty, not wrong).
+    """
+    k = {"mild": 1.0, "hard": 2.0, "harsh": 3.5}[level]
+    low, high = {"mild": (0.95, 1.25), "hard": (0.8, 1.1), "harsh": (0.55, 0.8)}[level]
     return Capture(
-        scale=rng.uniform(0.95, 1.25) if not hard else rng.uniform(0.8, 1.1),
+        scale=rng.uniform(low, high),
         rotate_deg=rng.uniform(-4, 4) * k,
         perspective=rng.uniform(0.0, 0.04) * k,
         blur=rng.uniform(0.0, 1.0) * k,
         noise=rng.uniform(0.0, 6.0) * k,
-        brightness=rng.uniform(0.8, 1.1),
+        brightness=rng.uniform(0.8, 1.1) if level == "mild" else rng.uniform(0.6, 1.15),
     )
-
-
-def rotation_is_small(capture: Capture) -> bool:
-    return math.fabs(capture.rotate_deg) < 45

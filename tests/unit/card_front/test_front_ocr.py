@@ -257,7 +257,9 @@ def test_expiry_year_outside_card_era_is_ignored() -> None:
     assert reading.expiry_year.value is None
 
 
-@pytest.mark.parametrize("shown", ["1234 5678 9012", "123456789012", "1234-5678-9012"])
+@pytest.mark.parametrize(
+    "shown", ["1234 5678 9012", "123456789012", "1234-5678-9012", "1234 56789012"]
+)
 def test_any_twelve_digit_line_discards_the_frame(shown: str) -> None:
     page = [*FULL, line(shown)]
     reading = CardFrontReader(ScriptedOcr(page, FULL)).read(blank_frame())
@@ -279,6 +281,16 @@ def test_second_look_that_disagrees_leaves_the_field_empty() -> None:
     ocr = ScriptedOcr(unsure, [], lines=[line("昭和56年2月17日生", conf=0.9)])
     reading = CardFrontReader(ocr).read(blank_frame())
     assert reading.birth.value is None
+
+
+def test_number_split_into_separate_words_and_lines_is_caught() -> None:
+    # psm 11 may return each 4-digit group as its own line; they still sit side by side.
+    groups = [OcrLine((OcrWord(g, 0.9, 10 + 120 * i, 300, 100, 40),)) for i, g in
+              enumerate(["1234", "5678", "9012"])]  # fmt: skip
+    page = [*FULL, *groups]
+    reading = CardFrontReader(ScriptedOcr(page, page)).read(blank_frame())
+    assert reading.my_number_side_seen
+    assert reading.security_code.value is None
 
 
 def test_mismatch_between_birthday_and_expiry_is_flagged() -> None:
