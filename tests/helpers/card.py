@@ -30,6 +30,7 @@ class DirectLink:
     def __init__(self, card: VirtualMyNumberCard, max_read: int = apdu.SHORT_MAX) -> None:
         self.card = card
         self.max_read = max_read
+        self.selected_aid: bytes | None = None
         self.apdu_count = 0
 
     def transmit(self, command: Command) -> Response:

@@ -37,8 +37,8 @@ from kiosk.devices.card.errors import (
     UntrustedIssuer,
     WrongCredential,
 )
-from kiosk.devices.card.reader import AID_FACE, AID_JPKI, AID_TEXT, CardTransport
 from kiosk.devices.card.records import BasicInfo, CardFace, IntegrityRecord, TextRecord
+from kiosk.devices.card.transport import AID_FACE, AID_JPKI, AID_TEXT, CardTransport
 from kiosk.devices.card.trust import TrustTable
 
 SHA256_DIGEST_INFO = bytes.fromhex("3031300d060960864801650304020105000420")
@@ -141,7 +141,7 @@ class MyNumberCard:
     def __init__(self, transport: CardTransport, trust: TrustTable) -> None:
         self.transport = transport
         self.trust = trust
-        self._ap: bytes | None = None
+        self._ap: bytes | None = transport.selected_aid
         self._verified: set[Credential] = set()
         self._sfi = True  # short-EF addressing until the card refuses it
         self._text: TextRecord | None = None

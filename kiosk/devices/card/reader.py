@@ -9,9 +9,6 @@ make ATRs up).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Protocol
-
 from smartcard import scard
 
 from kiosk.devices.card import apdu
@@ -26,13 +23,17 @@ from kiosk.devices.card.errors import (
     ReaderGone,
 )
 from kiosk.devices.card.pcscd import SITE_HINT
+from kiosk.devices.card.transport import (
+    AID_FACE,
+    AID_JPKI,
+    AID_TEXT,
+    MY_NUMBER_AIDS,
+    CardTransport,
+    Trace,
+)
 
-AID_JPKI = bytes.fromhex("D392F000260100000001")
-AID_TEXT = bytes.fromhex("D3921000310001010408")
-AID_FACE = bytes.fromhex("D3921000310001010402")
-MY_NUMBER_AIDS = (AID_TEXT, AID_FACE, AID_JPKI)
+__all__ = ["AID_FACE", "AID_JPKI", "AID_TEXT", "MY_NUMBER_AIDS", "CardTransport", "PcscCard"]
 
-Trace = Callable[[bytes, bytes], None]
 
 # A card that lost contact mid-command shows up as NOT_TRANSACTED: to the resident it is removal.
 _REMOVED = {scard.SCARD_W_REMOVED_CARD, scard.SCARD_E_NO_SMARTCARD, scard.SCARD_W_UNPOWERED_CARD,
@@ -58,14 +59,6 @@ def raise_for(hresult: int, during: str, removed: type[CardError] = CardRemoved)
     if hresult in _REMOVED or hresult == scard.SCARD_W_RESET_CARD:
         raise removed(text)
     raise CardError(text)
-
-
-class CardTransport(Protocol):
-    """What MyNumberCard needs from a reader."""
-
-    max_read: int
-
-    def transmit(self, command: Command) -> Response: ...
 
 
 def list_readers() -> list[str]:
@@ -120,6 +113,7 @@ class PcscCard:
         self.reader = reader
         self.trace = trace
         self.apdu_count = 0
+        self.selected_aid: bytes | None = None
         self.bytes_sent = 0
         self.bytes_received = 0
         self._card: int | None = None
@@ -189,9 +183,13 @@ class PcscCard:
             raise CardError("the reader returned no status word") from None
 
 
-def is_my_number_card(card: CardTransport) -> bool:
+def is_my_number_card(card: PcscCard) -> bool:
     """Whether the card answers SELECT for a My Number AP (text AP first: the one we use most)."""
-    return any(card.transmit(apdu.select_df(aid)).ok for aid in MY_NUMBER_AIDS)
+    for aid in MY_NUMBER_AIDS:
+        if card.transmit(apdu.select_df(aid)).ok:
+            card.selected_aid = aid
+            return True
+    return False
 
 
 def open_my_number_card(

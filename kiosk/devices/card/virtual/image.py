@@ -16,14 +16,12 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from kiosk.devices.card import cvc, tlv
+from kiosk.devices.card.transport import AID_FACE, AID_JPKI, AID_TEXT
 from kiosk.devices.card.virtual import testca
 from kiosk.devices.card.virtual.keys import derived_key
 from kiosk.devices.card.virtual.residents import DemoResident
 from kiosk.errors import KnownError
 
-AID_JPKI = bytes.fromhex("D392F000260100000001")
-AID_TEXT = bytes.fromhex("D39210003100010104 08".replace(" ", ""))
-AID_FACE = bytes.fromhex("D3921000310001010402")
 AID_JUKI = bytes.fromhex("D3921000310001010401")
 
 PHOTO_BOX = (180, 225)  # greyscale portrait, about the card's photo size
