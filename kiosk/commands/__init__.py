@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "purge",
     "admin",
     "face",
+    "card",
 )
 
 
