@@ -93,7 +93,37 @@ class ProxyLetter:
     relationship: str = ""  # message id
 
 
-Document = Receipt | DataUseReceipt | ApplicationForm | ProxyLetter
+@dataclass(frozen=True)
+class Line:
+    """A message id with its params; `nested` params hold message ids translated first."""
+
+    id: str
+    params: tuple[tuple[str, object], ...] = ()
+    nested: tuple[tuple[str, str], ...] = ()
+
+    def text(self, t: Translate) -> str:
+        values = dict(self.params) | {k: t(v) for k, v in self.nested}
+        return t(self.id, **values)
+
+
+@dataclass(frozen=True)
+class Section:
+    heading: Line
+    lines: tuple[Line, ...]
+
+
+@dataclass(frozen=True)
+class ResultSheet:
+    """A result to take home (the support check): sections of translated lines."""
+
+    title: str  # message id
+    issued_at: datetime
+    sections: tuple[Section, ...]
+    footer: tuple[Line, ...] = ()
+    reference: str = ""
+
+
+Document = Receipt | DataUseReceipt | ApplicationForm | ProxyLetter | ResultSheet
 
 
 @dataclass(frozen=True)
@@ -212,6 +242,17 @@ def document_html(doc: Document, t: Translate, counter: Translate | None = None)
             rows.insert(1, (escape(t("printer.reference")), escape(doc.reference)))
         out.rows(rows)
         out.p(t("printer.data-use.never"), "note")
+    elif isinstance(doc, ResultSheet):
+        out.h(t(doc.title))
+        out.p(_date(doc.issued_at))
+        if doc.reference:
+            out.p(f"{t('printer.reference')}: {doc.reference}")
+        for sec in doc.sections:
+            out.parts.append(f"<h2>{escape(sec.heading.text(t))}</h2><ul>")
+            out.parts += [f"<li>{escape(item.text(t))}</li>" for item in sec.lines]
+            out.parts.append("</ul>")
+        for note in doc.footer:
+            out.p(note.text(t), "note")
     elif isinstance(doc, ApplicationForm):
         title = "printer.form.blank-title" if doc.blank else "printer.form.title"
         out.parts.append(f"<h1>{out.label(title, procedure=t(doc.procedure))}</h1>")

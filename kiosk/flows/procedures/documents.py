@@ -16,12 +16,17 @@ from kiosk.devices.printer import (
     ApplicationForm,
     DataUseReceipt,
     DocumentPrinter,
+    Line,
     ProxyLetter,
     Receipt,
+    ResultSheet,
+    Section,
 )
 from kiosk.flows.procedures import higai, risai
 from kiosk.flows.procedures.catalog import CatalogText, Translate
 from kiosk.flows.procedures.common import Disaster
+from kiosk.flows.procedures.support_check import SupportResult
+from kiosk.flows.rules import Estimate, yen
 
 Procedure = Literal["risai", "higai", "support-check", "insurance"]
 AuthMethod = Literal["face", "pin", "staff", "none"]
@@ -138,3 +143,41 @@ def printer_for(
         else CatalogText(settings.counter_language)
     )
     return DocumentPrinter(settings.name, folder, translate, counter)
+
+
+def _estimate_section(e: Estimate) -> Section:
+    hid, hparams = e.headline
+    lines = [Line(hid, tuple(hparams.items()))]
+    lines += [
+        Line("printer.sheet.part", (("amount", yen(p.amount_yen)),), (("label", p.label),))
+        for p in e.parts
+    ]
+    lines += [Line(m, tuple(e.params.items())) for m in e.reasons]
+    for r in e.rules:
+        lines.append(Line(r.explain, tuple(r.params.items())))
+        lines.append(
+            Line("printer.sheet.rule-source",
+                 (("source", r.source), ("effective", r.effective.isoformat()), ("id", r.id)))
+        )  # fmt: skip
+    lines += [Line(m, tuple(e.params.items())) for m in e.notes]
+    lines += [Line(m, (("date", d.isoformat()),)) for m, d in e.deadlines]
+    return Section(Line(e.scheme.label_id), tuple(lines))
+
+
+def support_sheet(result: SupportResult, now: datetime, reference: str = "") -> ResultSheet:
+    """The support check to take to the counter: per scheme the likely amount or "staff will
+    look at your case", the rules that applied with their source, and the documents to bring."""
+    sections = [_estimate_section(e) for e in result.estimates]
+    if result.grade_rule is not None:
+        g = result.grade_rule
+        sections.insert(0, Section(Line("procedures.sheet.grade"),
+                                   (Line(g.explain, tuple(g.params.items())),)))  # fmt: skip
+    if result.documents:
+        sections.append(Section(Line("rules.documents"), tuple(Line(d) for d in result.documents)))
+    return ResultSheet(
+        title="procedures.name.support-check",
+        issued_at=now,
+        sections=tuple(sections),
+        footer=(Line("printer.sheet.not-a-decision"),),
+        reference=reference,
+    )

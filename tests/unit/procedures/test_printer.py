@@ -236,3 +236,38 @@ def test_printer_for_a_session_labels_forms_in_the_counter_language(pdfs: Path) 
     assert norm("氏名") in text and norm("Name") in text
     same = documents.printer_for(PrinterSettings(), pdfs, JA, "ja")
     assert same.counter is JA
+
+
+def test_support_sheet_lists_amounts_rules_with_sources_and_documents(pdfs: Path) -> None:
+    from decimal import Decimal
+
+    from kiosk.flows.procedures import support_check as sc
+    from kiosk.flows.rules import Plan, RuleBook
+
+    a = sc.SupportAnswers(damage_ratio=Decimal("52"), household=1, plan=Plan.BUILD)
+    result = sc.results(a, RuleBook.load(on=date(2026, 9, 18)), disaster=DISASTERS[0])
+    text = pdf_text(write_pdf(documents.support_sheet(result, NOW), pdfs / "s.pdf", JA))
+    assert norm("損害割合が52%なので、50%以上の「全壊」にあたります") in text
+    assert norm("被災者生活再建支援金") in text
+    assert norm("対象となる可能性があります。およそ2,250,000円です") in text
+    assert norm("基礎支援金：750,000円") in text
+    assert norm("加算支援金(建設・購入):1,500,000円") in text
+    assert norm("ひとり暮らしの世帯は、それぞれの額の3/4") in text
+    assert norm("根拠：被災者生活再建支援法 第3条") in text
+    assert norm("2020-07-03から適用") in text
+    assert norm("基礎支援金の申請期限：2027-10-18") in text
+    assert norm("罹災証明書") in text and norm("建設・購入の契約書の写し") in text
+    assert norm("決定ではありません") in text
+    assert "rules." not in text and "procedures." not in text
+
+
+def test_support_sheet_for_a_staff_review_gives_the_reason(pdfs: Path) -> None:
+    from kiosk.flows.procedures import support_check as sc
+    from kiosk.flows.rules import DamageGrade, RuleBook
+
+    a = sc.SupportAnswers(grade=DamageGrade.HANKAI, household=2)
+    result = sc.results(a, RuleBook.load(on=date(2026, 9, 18)))
+    text = pdf_text(write_pdf(documents.support_sheet(result, NOW), pdfs / "s.pdf", EN))
+    assert norm("Staff will look at your case") in text
+    assert norm("This support is not usually paid for this damage grade") in text
+    assert "not eligible" not in text.lower()
