@@ -40,16 +40,23 @@ def models_dir() -> Path:
 
 @dataclass
 class FaceModels:
-    """The three dlib models. Detection and landmarks may run on any thread; encoding holds
-    `encode_lock` because dlib's network keeps per-instance scratch buffers."""
+    """The three dlib models, usable from any thread. Two threads in one HOG detector crash
+    the process, so each thread gets its own (they are cheap); encoding holds `encode_lock`
+    because dlib's network keeps per-instance scratch buffers."""
 
     detector: Any
     landmarks: Any
     encoder: Any
     encode_lock: threading.Lock = field(default_factory=threading.Lock)
+    _per_thread: threading.local = field(default_factory=threading.local)
 
     def detect(self, grey: Image, upsample: int = 0) -> list[Any]:
-        return list(self.detector(grey, upsample))
+        detector = getattr(self._per_thread, "detector", None)
+        if detector is None:
+            import dlib
+
+            detector = self._per_thread.detector = dlib.get_frontal_face_detector()
+        return list(detector(grey, upsample))
 
     def encode(self, image: Image, shape: Any) -> npt.NDArray[np.float64]:
         with self.encode_lock:
