@@ -667,7 +667,7 @@ def _relief_loan(case: Case, book: RuleBook, boundary: IncomeBoundary) -> Estima
         elif case.grade.value in grades["hankai"]:
             situations.add("hankai")
     if case.dwelling_lost:
-        situations.add("dwelling-lost")
+        situations |= {"dwelling-lost", "zenkai"}  # a lost dwelling is at least 全壊
     rows = [
         r for r in t.section("limit")
         if bool(r["injured"]) is case.injured and str(r["situation"]) in situations
