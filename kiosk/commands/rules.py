@@ -170,9 +170,9 @@ def estimate_command(args: argparse.Namespace, ctx: Context) -> int:
     lines += [f"  * {text(m, **est.params)}" for m in est.notes]
     lines += [f"  {text(m, date=d.isoformat())}" for m, d in est.deadlines]
     if est.documents:
-        lines.append(
-            "  " + text("rules.documents") + ": " + "、".join(text(d) for d in est.documents)
-        )
+        sep = "、" if args.lang.startswith("ja") else ", "
+        docs = sep.join(text(d) for d in est.documents)
+        lines.append(f"  {text('rules.documents')}: {docs}")
     sys.stdout.write("\n".join(lines) + "\n")
     return 0
 

@@ -531,11 +531,12 @@ def _rebuild_support(case: Case, book: RuleBook) -> Estimate:
         reasons.append("rules.reason.rebuild-support.plan-needed")
 
     deadlines: list[tuple[str, date]] = []
-    if case.disaster_date is not None:
+    if case.disaster_date is not None and basic:
         deadlines.append(
             ("rules.deadline.basic",
              _add_months(case.disaster_date, int(t.data.get("basic_deadline_months", 13))))
         )  # fmt: skip
+    if case.disaster_date is not None:
         deadlines.append(
             ("rules.deadline.addition",
              _add_months(case.disaster_date, int(t.data.get("addition_deadline_months", 37))))

@@ -466,3 +466,8 @@ def test_a_table_without_source_is_refused(tmp_path: Path) -> None:
     (tmp_path / "x.toml").write_text('scheme = "x"\nversion = "1"\neffective = 2020-01-01\n')
     with pytest.raises(RulesError, match="source"):
         read_tables(tmp_path)
+
+
+def test_no_basic_deadline_when_there_is_no_basic_payment() -> None:
+    est = rebuild(G.CHUKIBO_HANKAI, 2, Plan.RENT, disaster_date=date(2024, 1, 1))
+    assert est.deadlines == (("rules.deadline.addition", date(2027, 2, 1)),)
