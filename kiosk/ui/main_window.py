@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QKeyEvent, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -20,6 +20,8 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QMainWindow,
+    QScrollArea,
+    QScroller,
     QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
@@ -153,8 +155,18 @@ class MainWindow(QMainWindow):
         ]  # fmt: skip
         self.pages: dict[Page, KioskPage] = {p.page: p for p in pages}
         assert set(self.pages) == set(Page), "every state of the visit needs its page"
+        # Each page scrolls if large text makes it taller than the screen; nothing is clipped.
+        self._frames_of: dict[Page, QScrollArea] = {}
         for p in pages:
-            self.stack.addWidget(p)
+            frame = QScrollArea()
+            frame.setObjectName(f"scroll_{p.page.value}")
+            frame.setWidgetResizable(True)
+            frame.setFrameShape(QFrame.Shape.NoFrame)
+            frame.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            frame.setWidget(p)
+            QScroller.grabGesture(frame.viewport(), QScroller.ScrollerGestureType.TouchGesture)
+            self._frames_of[p.page] = frame
+            self.stack.addWidget(frame)
 
         self.timeout_overlay = self._build_timeout_overlay(central)
         self.call_overlay = self._build_call_overlay(central)
@@ -277,8 +289,12 @@ class MainWindow(QMainWindow):
 
     def show_page(self, page: Page) -> None:
         widget = self.pages[page]
+        previous = self._current() if self.stack.currentWidget() is not None else None
+        if previous is not None and previous is not widget:
+            previous.clear()  # a page out of sight keeps nothing personal
         widget.refresh()
-        self.stack.setCurrentWidget(widget)
+        self.stack.setCurrentWidget(self._frames_of[page])
+        self._frames_of[page].verticalScrollBar().setValue(0)
         step = self.session.step()
         if step is None:
             self.step_label.set_plain("")
@@ -326,11 +342,11 @@ class MainWindow(QMainWindow):
             return
         self._set_language(language)
         self._language = language
+        # Qt posts LanguageChange; deliver it now so the voice below speaks the new language.
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.LanguageChange)
         for lang, b in self.language_buttons.items():
             b.setChecked(lang == language)
-        current = self.stack.currentWidget()
-        if isinstance(current, KioskPage):
-            current.on_language_changed()
+        self._current().on_language_changed()
 
     def session_wiped(self) -> None:
         for p in self.pages.values():
@@ -345,9 +361,14 @@ class MainWindow(QMainWindow):
     # -- chrome actions ---------------------------------------------------------------------
 
     def current_page(self) -> Page:
-        w = self.stack.currentWidget()
-        assert isinstance(w, KioskPage)
-        return w.page
+        return self._current().page
+
+    def _current(self) -> KioskPage:
+        frame = self.stack.currentWidget()
+        assert isinstance(frame, QScrollArea)
+        page = frame.widget()
+        assert isinstance(page, KioskPage)
+        return page
 
     def show_language_chooser(self) -> None:
         self.session.touch()
@@ -360,9 +381,7 @@ class MainWindow(QMainWindow):
         self.replay_voice()
 
     def replay_voice(self) -> None:
-        w = self.stack.currentWidget()
-        if isinstance(w, KioskPage):
-            self._say(w.voice_text())
+        self._say(self._current().voice_text())
 
     def apply_style(self, large: bool) -> None:
         self._large = large
@@ -406,7 +425,7 @@ class MainWindow(QMainWindow):
 
     def grab_page(self, page: Page) -> QPixmap:
         """A picture of one page inside the window's chrome (for screenshots)."""
-        self.stack.setCurrentWidget(self.pages[page])
+        self.stack.setCurrentWidget(self._frames_of[page])
         return self.grab()
 
     # -- events -----------------------------------------------------------------------------

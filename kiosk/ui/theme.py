@@ -34,6 +34,7 @@ class Theme:
     body_px: int = 30  # two text sizes: body and heading
     heading_px: int = 44
     button_height: int = 88  # at 1080p; never under 44 (WCAG 2.5.5)
+    key_height: int = 72  # keypad keys: 72 px keeps a 4-row pad and its page within 1080
     radius: int = 12
 
     def scaled(self, large: bool) -> tuple[int, int]:
@@ -71,6 +72,7 @@ class Theme:
     def style_sheet(self, large: bool = False) -> str:
         body, heading = self.scaled(large)
         h = max(44, round(self.button_height * (1.25 if large else 1.0)))
+        key_h = max(44, round(self.key_height * (1.25 if large else 1.0)))
         return f"""
 QWidget {{ font-family: "{FONT_FAMILY}"; font-size: {body}px; color: {self.text}; }}
 QMainWindow, QStackedWidget, QWidget#page {{ background: {self.background}; }}
@@ -82,6 +84,7 @@ QLabel#notice {{ background: {self.notice}; color: {self.on_notice};
 QPushButton {{ min-height: {h}px; padding: 8px 28px; border-radius: {self.radius}px;
     font-weight: 700; background: {self.secondary}; color: {self.on_secondary};
     border: 3px solid {self.control_border}; }}
+QPushButton[kind="key"] {{ min-height: {key_h}px; font-size: {heading}px; padding: 0; }}
 QPushButton[kind="primary"] {{ background: {self.primary}; color: {self.on_primary};
     border: 3px solid {self.primary}; }}
 QPushButton[kind="danger"] {{ background: {self.danger}; color: {self.on_danger};
@@ -92,7 +95,7 @@ QPushButton:disabled {{ color: {self.text_muted}; border-style: dashed; }}
 QFrame#overlayPanel {{ background: {self.overlay_panel}; border: 4px solid {self.focus};
     border-radius: {self.radius}px; }}
 QWidget#overlay {{ background: rgba(0, 0, 0, 150); }}
-QLabel#keypadDisplay {{ font-size: {heading}px; letter-spacing: 12px; min-height: {h}px;
+QLabel#keypadDisplay {{ font-size: {heading}px; letter-spacing: 12px; min-height: {key_h}px;
     border: 3px solid {self.control_border}; border-radius: {self.radius}px;
     background: {self.background}; }}
 """

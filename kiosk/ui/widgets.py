@@ -226,13 +226,13 @@ class Keypad(QWidget):
         self.display.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.display.setAccessibleName("")
         grid = QGridLayout()
-        grid.setSpacing(12)
+        grid.setSpacing(10)
         self.keys: dict[str, BigButton] = {}
         # The familiar phone order, never shuffled: a shuffled pad defeats muscle memory.
         for i, d in enumerate("123456789"):
             b = self._key(d)
             grid.addWidget(b, i // 3, i % 3)
-        self.delete = BigButton("ui.keypad.delete")
+        self.delete = BigButton("ui.keypad.delete", kind="key")
         self.delete.clicked.connect(self.backspace)
         grid.addWidget(self.delete, 3, 0)
         grid.addWidget(self._key("0"), 3, 1)
@@ -245,7 +245,7 @@ class Keypad(QWidget):
         self._refresh()
 
     def _key(self, digit: str) -> BigButton:
-        b = BigButton("ui.keypad.digit", digit=digit)
+        b = BigButton("ui.keypad.digit", kind="key", digit=digit)
         b.setObjectName(f"key{digit}")
         b.clicked.connect(lambda: self.press(digit))
         self.keys[digit] = b

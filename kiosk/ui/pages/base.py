@@ -29,8 +29,8 @@ class KioskPage(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.session = session
         self.layout_ = QVBoxLayout(self)
-        self.layout_.setContentsMargins(64, 32, 64, 32)
-        self.layout_.setSpacing(24)
+        self.layout_.setContentsMargins(64, 20, 64, 20)
+        self.layout_.setSpacing(16)
         self.heading = TrLabel(role="heading")
         self.heading.setObjectName(f"{self.page.value}Heading")
         self.layout_.addWidget(self.heading)

@@ -202,6 +202,8 @@ class StaffSigninPage(KioskPage):
         if list(self.id_buttons) != ids:
             for b in self.id_buttons.values():
                 self.group.removeButton(b)
+                b.hide()
+                b.setObjectName("")
                 b.deleteLater()
             self.id_buttons = {}
             for i, sid in enumerate(ids):
@@ -210,6 +212,7 @@ class StaffSigninPage(KioskPage):
                 b.setCheckable(True)
                 self.group.addButton(b)
                 self.ids.addWidget(b, i // 3, i % 3)
+                b.show()
                 self.id_buttons[sid] = b
         if len(ids) == 1:
             self.id_buttons[ids[0]].setChecked(True)

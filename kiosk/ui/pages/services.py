@@ -70,11 +70,14 @@ class QuestionPage(KioskPage):
             b.setObjectName(f"choice_{c.value}")
             b.clicked.connect(lambda _=False, v=c.value: self.session.answer(v))
             self.choices_grid.addWidget(b, i // 2, i % 2)
+            b.show()  # a layout shows new children only on the next event-loop turn
             self.choices[c.value] = b
 
     def _drop_choices(self) -> None:
         for b in self.choices.values():
             self.choices_grid.removeWidget(b)
+            b.hide()
+            b.setObjectName("")  # so no search finds the old answer before it is deleted
             b.deleteLater()
         self.choices = {}
 

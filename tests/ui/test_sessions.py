@@ -1,0 +1,368 @@
+"""Whole visits through the window with small fake devices: every path, taps counted."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from kiosk.flows.ports import FaceVerdict
+from kiosk.flows.session import Page
+from kiosk.ui.i18n import Translations
+from kiosk.ui.main_window import SwitchKeys
+from kiosk.ui.widgets import Keypad
+from tests.helpers.kiosk_ui import Kiosk
+from tests.helpers.session import HANAKO, QUESTIONS, TARO, World
+
+# A tap on a choice for each fake question, in order.
+ANSWERS = {
+    "risai": ["choice_yes", "choice_heavy", "choice_no"],
+    "higai": ["choice_car"],
+    "support-check": [("2", "answerKeypad"), "choice_no"],
+    "insurance": ["choice_yes"],
+}
+
+
+def answer_all(k: Kiosk, procedure: str) -> None:
+    for a in ANSWERS[procedure]:
+        assert k.page is Page.QUESTION
+        if isinstance(a, tuple):
+            k.keypad(*a)
+        else:
+            k.tap(a)
+
+
+def pin_in(k: Kiosk, pin: str = "1234") -> None:
+    k.tap("methodPin")
+    k.keypad(pin, "pinKeypad")
+
+
+def test_pin_visit_to_receipt_then_take_card(qtbot: QtBot, translations: Translations) -> None:
+    k = Kiosk(qtbot, translations.use)
+    k.place(HANAKO)
+    assert k.page is Page.CHOOSE_METHOD
+    pin_in(k)
+    assert k.page is Page.READBACK
+    question = k.window.findChild(type(k.window.notice), "readbackQuestion").text()
+    assert question == "山田\u3000花子 様、昭和15年4月1日生まれ。あなたですか？"
+    assert k.window.step_label.text() == "ステップ 3 / 6"
+    k.tap("readbackYes")
+    k.tap("service_risai")
+    answer_all(k, "risai")
+    assert k.page is Page.REVIEW
+    k.tap("reviewOk")
+    k.tap("consentYes")
+    assert k.page is Page.RECEIPT
+    assert "ABCD-EFGH-0001" in k.window.pages[Page.RECEIPT].reference.text()
+    k.tap("receiptDone")
+    assert k.page is Page.TAKE_CARD
+    assert any("カードをお取りください" in text for _, text in k.speech.said)
+    k.take()
+    assert k.page is Page.WELCOME
+
+
+def test_pin_is_masked_and_never_spoken(qtbot: QtBot, translations: Translations) -> None:
+    k = Kiosk(qtbot, translations.use)
+    k.place(HANAKO)
+    k.tap("methodPin")
+    pad = k.window.pages[Page.PIN].findChild(Keypad, "pinKeypad")
+    for d in "12":
+        qtbot.mouseClick(pad.keys[d], Qt.MouseButton.LeftButton)
+    assert pad.display.text() == "●●○○" and "1" not in pad.display.accessibleName()
+    for d in "34":
+        qtbot.mouseClick(pad.keys[d], Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(pad.ok, Qt.MouseButton.LeftButton)
+    assert k.page is Page.READBACK and pad.length == 0
+    assert not any("1234" in text or "1 2 3 4" in text for _, text in k.speech.said)
+
+
+def test_face_visit_and_fallback_to_staff_check(qtbot: QtBot, translations: Translations) -> None:
+    world = World()
+    world.face.answers = [FaceVerdict(False, "face_no_match")] * 3
+    k = Kiosk(qtbot, translations.use, world)
+    k.place(HANAKO)
+    k.tap("methodFace")
+    k.keypad(HANAKO.pin_b, "pinBKeypad")
+    assert k.page is Page.FACE
+    assert k.window.pages[Page.FACE].camera.has_frame()  # the live view shows the guide
+    for _ in range(3):
+        k.tap("faceStart")
+    assert k.page is Page.CHOOSE_METHOD
+    assert "顔での確認ができませんでした" in k.window.notice.text()
+    assert not k.window.pages[Page.FACE].camera.has_frame()  # no face image kept
+    k.tap("methodStaff")
+    k.tap("staff_clerk1")
+    k.keypad("9999", "staffKeypad")
+    k.keypad(HANAKO.pin_b, "pinBKeypad")
+    assert k.page is Page.STAFF_CHECK
+    k.tap("reason_face_unavailable")
+    assert k.page is Page.READBACK
+    assert [x.fields for x in world.audit.lines if x.event == "staff.check"] == [
+        {"staff_id": "clerk1", "outcome": "ok", "reason": "face_unavailable"}
+    ]
+
+
+def test_last_try_guard_on_screen(qtbot: QtBot, translations: Translations) -> None:
+    k = Kiosk(qtbot, translations.use)
+    card = k.place(HANAKO)
+    pin_in(k, "0000")
+    assert "あと 2 回" in k.window.notice.text()
+    k.keypad("0001", "pinKeypad")
+    assert k.page is Page.PIN_LAST_TRY and card.tries == 1
+    k.tap("lastTryStaff")
+    k.tap("staff_clerk1")
+    k.keypad("9999", "staffKeypad")
+    assert k.page is Page.PIN
+    k.keypad("1234", "pinKeypad")
+    assert k.page is Page.READBACK
+
+
+def test_not_me_path(qtbot: QtBot, translations: Translations) -> None:
+    k = Kiosk(qtbot, translations.use)
+    k.place(HANAKO)
+    pin_in(k)
+    k.tap("readbackNo")
+    assert k.page is Page.NOT_ME
+    assert "101" in k.window.pages[Page.NOT_ME].ticket.text()
+    assert "花子" not in k.all_text()
+    k.tap("notMeDone")
+    assert k.page is Page.TAKE_CARD
+
+
+def test_card_pulled_mid_way(qtbot: QtBot, translations: Translations) -> None:
+    k = Kiosk(qtbot, translations.use)
+    k.place(HANAKO)
+    pin_in(k)
+    k.tap("readbackYes")
+    k.tap("service_risai")
+    k.tap("choice_yes")
+    k.take()
+    assert k.page is Page.WELCOME
+    assert "花子" not in k.all_text() and "千代田" not in k.all_text()
+
+
+def test_timeout_warning_then_wipe(qtbot: QtBot, translations: Translations) -> None:
+    k = Kiosk(qtbot, translations.use)
+    k.place(HANAKO)
+    pin_in(k)
+    k.world.clock.advance(k.session.inactivity_s)
+    k.session.tick()
+    assert k.window.timeout_overlay.isVisible()
+    assert "30 秒" in k.window.timeout_label.text()
+    k.tap("keepGoing")
+    assert not k.window.timeout_overlay.isVisible() and k.page is Page.READBACK
+    k.world.clock.advance(k.session.inactivity_s)
+    k.session.tick()
+    k.world.clock.advance(k.session.warning_s)
+    k.session.tick()
+    assert k.page is Page.TAKE_CARD and not k.window.timeout_overlay.isVisible()
+    assert "花子" not in k.all_text()
+
+
+def test_call_staff_from_any_page(qtbot: QtBot, translations: Translations) -> None:
+    k = Kiosk(qtbot, translations.use)
+    k.tap("callStaff")  # even on the first screen
+    assert k.window.call_overlay.isVisible() and k.world.staff_call.calls == ["call"]
+    assert any("職員を呼んでいます" in text for _, text in k.speech.said)
+    k.tap("callAnswered")
+    assert not k.window.call_overlay.isVisible()
+    k.place(HANAKO)
+    pin_in(k)
+    for page in (Page.READBACK,):
+        assert k.page is page and k.button("callStaff").isVisible()
+
+
+def test_language_switch_mid_visit_keeps_everything(
+    qtbot: QtBot, translations: Translations
+) -> None:
+    k = Kiosk(qtbot, translations.use)
+    k.place(HANAKO)
+    pin_in(k)
+    k.tap("languageButton")
+    k.tap("lang_en")
+    assert k.page is Page.READBACK and translations.language == "en"
+    q = k.window.pages[Page.READBACK].question.text()
+    assert q == "山田\u3000花子, born 1940-04-01 (昭和15年4月1日). Is this you?"
+    assert k.button("readbackYes").text() == "Yes, that is me"
+    assert k.speech.said[-1][0] == "en"
+    k.tap("languageButton")
+    k.tap("lang_ja-easy")
+    assert "うまれ" in k.window.pages[Page.READBACK].question.text()
+    k.tap("readbackYes")
+    k.tap("servicesFinish")
+    k.take()
+    assert translations.language == "ja"  # the next resident starts in Japanese
+
+
+def test_two_residents_back_to_back_see_nothing_of_each_other(
+    qtbot: QtBot, translations: Translations
+) -> None:
+    k = Kiosk(qtbot, translations.use)
+    k.place(HANAKO)
+    pin_in(k)
+    k.tap("largeText")
+    k.tap("readbackYes")
+    k.tap("service_risai")
+    answer_all(k, "risai")
+    k.tap("reviewOk")
+    k.tap("consentYes")
+    k.tap("receiptDone")
+    k.take()
+
+    k.place(TARO)
+    text = k.all_text()
+    for leftover in ("花子", "千代田", "ABCD-EFGH-0001", "昭和15"):
+        assert leftover not in text, leftover
+    assert not k.button("largeText").isChecked()
+    pin_in(k, TARO.pin)
+    assert "佐藤" in k.window.pages[Page.READBACK].question.text()
+    k.tap("readbackYes")
+    k.tap("service_risai")
+    answer_all(k, "risai")
+    review = k.window.pages[Page.REVIEW]
+    assert HANAKO.holder.address not in " ".join(review.values())  # type: ignore[attr-defined]
+    assert TARO.holder.address in " ".join(review.values())  # type: ignore[attr-defined]
+
+
+def test_without_a_card(qtbot: QtBot, translations: Translations) -> None:
+    k = Kiosk(qtbot, translations.use)
+    k.tap("noCard")
+    assert k.page is Page.STAFF_SIGNIN
+    k.tap("staff_clerk1")
+    k.keypad("9999", "staffKeypad")
+    assert k.page is Page.STAFF_CHECK
+    k.tap("reason_resident_choice")
+    k.tap("service_higai")
+    answer_all(k, "higai")
+    k.tap("reviewOk")
+    k.tap("consentYes")
+    assert k.page is Page.RECEIPT
+    k.tap("receiptDone")
+    assert k.page is Page.WELCOME
+
+
+def test_supporter_steps_away_before_medical_questions(
+    qtbot: QtBot, translations: Translations
+) -> None:
+    k = Kiosk(qtbot, translations.use)
+    k.place(HANAKO)
+    pin_in(k)
+    k.tap("readbackYes")
+    k.tap("staffSignin")
+    k.tap("staff_helper1")
+    k.keypad("1111", "staffKeypad")
+    assert k.page is Page.SERVICES and k.button("mute").isVisible()
+    k.tap("service_insurance")
+    assert k.page is Page.STEP_AWAY
+    k.tap("residentAlone")
+    assert k.page is Page.QUESTION and not k.button("mute").isVisible()
+
+
+def test_keyboard_tab_and_enter(qtbot: QtBot, translations: Translations) -> None:
+    k = Kiosk(qtbot, translations.use)
+    k.activate()
+    k.place(HANAKO)
+    face = k.button("methodFace")
+    assert face.hasFocus()  # the page's first control takes focus
+    qtbot.keyClick(face, Qt.Key.Key_Tab)
+    pin = k.button("methodPin")
+    assert pin.hasFocus()
+    qtbot.keyClick(pin, Qt.Key.Key_Return)
+    assert k.page is Page.PIN
+    pad = k.window.pages[Page.PIN].findChild(Keypad, "pinKeypad")
+    for d in "1234":
+        qtbot.keyClick(pad, d)
+    qtbot.keyClick(pad, Qt.Key.Key_Return)
+    assert k.page is Page.READBACK
+
+
+def test_two_switch_scanning(qtbot: QtBot, translations: Translations) -> None:
+    k = Kiosk(qtbot, translations.use, switch_keys=SwitchKeys())
+    k.activate()
+    k.place(HANAKO)
+    assert k.button("methodFace").hasFocus()
+    qtbot.keyClick(k.button("methodFace"), Qt.Key.Key_Space)  # switch 1: next
+    assert k.button("methodPin").hasFocus()
+    qtbot.keyClick(k.button("methodPin"), Qt.Key.Key_Return)  # switch 2: press
+    assert k.page is Page.PIN
+
+
+def test_voice_replay_and_staff_mute(qtbot: QtBot, translations: Translations) -> None:
+    k = Kiosk(qtbot, translations.use)
+    assert k.speech.said[-1] == (
+        "ja",
+        "カードを置いてください\nマイナンバーカードを、下の読み取り機の上に置いてください。",
+    )
+    n = len(k.speech.said)
+    k.tap("replayVoice")
+    assert len(k.speech.said) == n + 1
+    assert not k.button("mute").isVisible()  # residents cannot silence the guidance
+    k.tap("staffSignin")
+    k.tap("staff_clerk1")
+    k.keypad("9999", "staffKeypad")
+    k.tap("mute")
+    n = len(k.speech.said)
+    k.tap("replayVoice")
+    assert len(k.speech.said) == n  # muted
+
+
+def test_large_text_toggle_scales_fonts(qtbot: QtBot, translations: Translations) -> None:
+    k = Kiosk(qtbot, translations.use)
+    heading = k.window.pages[Page.WELCOME].heading
+    before = heading.fontInfo().pixelSize()
+    k.tap("largeText")
+    assert heading.fontInfo().pixelSize() == pytest.approx(before * 1.5, abs=1)
+    for b in k.window.findChildren(type(k.button("callStaff"))):
+        if b.isVisible():
+            assert b.height() >= 44, b.objectName()
+
+
+def test_buttons_are_big_enough(qtbot: QtBot, translations: Translations) -> None:
+    k = Kiosk(qtbot, translations.use)
+    k.place(HANAKO)
+    for name in ("methodFace", "methodPin", "methodStaff", "callStaff", "languageButton"):
+        assert k.button(name).height() >= 72, name
+
+
+def test_furigana_for_plain_japanese(qtbot: QtBot, translations: Translations) -> None:
+    k = Kiosk(qtbot, translations.use)
+    k.tap("languageButton")
+    k.tap("lang_ja-easy")
+    hint = k.window.pages[Page.WELCOME].hint
+    assert hint.text().startswith("マイナンバーカードを　下の") or "下" in hint.text()
+    assert "{" not in hint.text() and hint.hasHeightForWidth()
+    assert "した" in k.speech.said[-1][1]  # the voice reads the reading
+
+
+TAPS_FILE = Path(__file__).resolve().parents[2] / "docs" / "taps.json"
+
+
+def test_taps_and_screens_from_card_to_receipt(qtbot: QtBot, translations: Translations) -> None:
+    """Count what a resident does for each procedure, PIN path, card on reader to receipt."""
+    counts: dict[str, dict[str, int]] = {}
+    for procedure in ANSWERS:
+        k = Kiosk(qtbot, translations.use)
+        k.place(HANAKO)
+        k.screens.clear()
+        k.taps = 0
+        pin_in(k)
+        k.tap("readbackYes")
+        k.tap(f"service_{procedure}")
+        answer_all(k, procedure)
+        k.tap("reviewOk")
+        k.tap("consentYes")
+        assert k.page is Page.RECEIPT
+        counts[procedure] = {
+            "taps": k.taps,
+            "screens": len(k.screens) + 2,  # + reading and the method choice, shown on insert
+            "questions": len(QUESTIONS[procedure]),
+        }
+        # 1 method + 4 digits + OK + yes + service + answers + review + consent
+        answer_taps = sum(len(a[0]) + 1 if isinstance(a, tuple) else 1 for a in ANSWERS[procedure])
+        assert k.taps == 10 + answer_taps
+        k.window.close()
+    TAPS_FILE.parent.mkdir(exist_ok=True)
+    TAPS_FILE.write_text(json.dumps(counts, indent=2, sort_keys=True) + "\n", encoding="utf-8")
