@@ -85,6 +85,9 @@ class QualificationResult:
     limit_category: str  # 限度額適用認定証 適用区分 code, "" if none
     elderly_copayment_percent: int | None  # 高齢受給者証の負担割合
 
+    def __repr__(self) -> str:  # insurance numbers and names stay out of logs
+        return "QualificationResult(<personal data>)"
+
     @property
     def limit_category_id(self) -> str:
         return f"insurance.limit.{self.limit_category}" if self.limit_category else ""

@@ -62,6 +62,9 @@ class Person:
     identity: IdentityCheck | None = None  # how this person was identified at the kiosk
     staff_id: str = ""  # who checked them, when identity == "staff"
 
+    def __repr__(self) -> str:  # a stray log line must not carry a name or an address
+        return f"Person(<personal data>, identity={self.identity!r})"
+
     @classmethod
     def from_card(cls, card: CardPerson) -> Person:
         """Copy name, birth date and address from a card read; identity 'card'."""

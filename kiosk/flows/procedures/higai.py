@@ -94,6 +94,9 @@ class HigaiRequest:
     phone: str = ""
     photos: PhotoSet = field(default_factory=PhotoSet)
 
+    def __repr__(self) -> str:  # personal data (names, addresses, phone) stays out of logs
+        return f"HigaiRequest(disaster_id={self.disaster_id!r}, photos={len(self.photos)})"
+
     @property
     def principal(self) -> Person:
         return self.proxy.principal if self.proxy else self.applicant

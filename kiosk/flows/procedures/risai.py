@@ -104,6 +104,9 @@ class RisaiRequest:
     phone: str = ""
     photos: PhotoSet = field(default_factory=PhotoSet)
 
+    def __repr__(self) -> str:  # personal data (names, addresses, phone) stays out of logs
+        return f"RisaiRequest(disaster_id={self.disaster_id!r}, photos={len(self.photos)})"
+
     @property
     def principal(self) -> Person:
         """The person whose home was damaged."""

@@ -60,6 +60,9 @@ class SupportAnswers:
     income_yen: int | None = None
     wants_loan_check: bool = False
 
+    def __repr__(self) -> str:  # household facts (income, deaths) stay out of logs
+        return "SupportAnswers(<personal data>)"
+
     def effective_grade(self, book: RuleBook) -> tuple[DamageGrade | None, RuleRef | None]:
         if self.damage_ratio is not None:
             return grade_from_damage_ratio(self.damage_ratio, book)

@@ -361,3 +361,16 @@ def test_site_disaster_list_from_the_setting(tmp_path: Path) -> None:
     f.write_text('[[disaster]]\nid = "a"\nname = "A"\ndate = 2026-01-01\ncause = "snow"\n')
     assert [d.id for d in site_disasters(str(f))] == ["a"]
     assert site_disasters("") == load_disasters()
+
+
+def test_reprs_carry_no_personal_data() -> None:
+    from kiosk.flows.procedures.higai import HigaiRequest
+    from kiosk.flows.procedures.support_check import SupportAnswers
+
+    r = ready()
+    r.proxy = Proxy(grandmother(), Relationship.CHILD, True)
+    higai = HigaiRequest(applicant=me(), phone="0312345678")
+    texts = [repr(r), repr(me()), repr(r.proxy), repr(higai), repr(SupportAnswers(income_yen=3))]
+    for text in texts:
+        for secret in ("山田", "花子", "トメ", "千代田", "1940", "5678", "income_yen=3"):
+            assert secret not in text, text
