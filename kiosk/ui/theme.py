@@ -84,14 +84,16 @@ QLabel#notice {{ background: {self.notice}; color: {self.on_notice};
 QPushButton {{ min-height: {h}px; padding: 8px 28px; border-radius: {self.radius}px;
     font-weight: 700; background: {self.secondary}; color: {self.on_secondary};
     border: 3px solid {self.control_border}; }}
-QPushButton[kind="key"] {{ min-height: {key_h}px; font-size: {heading}px; padding: 0; }}
+QPushButton[kind="key"] {{ font-size: {heading}px; padding: 0; }}
+QWidget[keypad="true"] QPushButton {{ min-height: {key_h}px; }}
 QPushButton[kind="primary"] {{ background: {self.primary}; color: {self.on_primary};
     border: 3px solid {self.primary}; }}
 QPushButton[kind="danger"] {{ background: {self.danger}; color: {self.on_danger};
     border: 3px solid {self.danger}; }}
 QPushButton:focus {{ outline: none; border: 6px solid {self.focus}; }}
 QPushButton:checked {{ border: 6px double {self.focus}; }}
-QPushButton:disabled {{ color: {self.text_muted}; border-style: dashed; }}
+QPushButton:disabled, QPushButton[kind="primary"]:disabled {{ background: {self.secondary};
+    color: {self.text_muted}; border: 3px dashed {self.control_border}; }}
 QFrame#overlayPanel {{ background: {self.overlay_panel}; border: 4px solid {self.focus};
     border-radius: {self.radius}px; }}
 QWidget#overlay {{ background: rgba(0, 0, 0, 150); }}

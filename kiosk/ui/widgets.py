@@ -218,6 +218,7 @@ class Keypad(QWidget):
     def __init__(self, max_len: int, min_len: int | None = None, groups: tuple[int, ...] = ()):
         super().__init__()
         self.setObjectName("keypad")
+        self.setProperty("keypad", True)  # the style sheet sizes keys by this, not by name
         self._max, self._min = max_len, min_len or max_len
         self._groups = groups
         self._digits = ""
@@ -240,6 +241,8 @@ class Keypad(QWidget):
         self.ok.clicked.connect(self._submit)
         grid.addWidget(self.ok, 3, 2)
         box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(10)
         box.addWidget(self.display)
         box.addLayout(grid)
         self._refresh()

@@ -177,33 +177,56 @@ class Audit:
 def _yes_no(
     qid: str, message_id: str, categories: tuple[str, ...] = (), medical: bool = False
 ) -> Question:
-    yes_no = (Choice("yes", "answer.yes"), Choice("no", "answer.no"))
+    yes_no = (Choice("yes", "procedures.form.yes"), Choice("no", "procedures.form.no"))
     return Question(qid, message_id, yes_no, categories=categories, medical=medical)
 
 
-# Each procedure's questions as the procedures module would ask them (a few taps each).
+def _pick(qid: str, message_id: str, *choices: tuple[str, str], **kw: object) -> Question:
+    return Question(qid, message_id, tuple(Choice(v, m) for v, m in choices), **kw)  # type: ignore[arg-type]
+
+
+# Each procedure's questions as the procedures module would ask them (a few taps each),
+# labelled with the procedures catalog's ids so screenshots show real words.
 QUESTIONS: dict[str, list[Question]] = {
     "risai": [
-        _yes_no("dwelling", "q.dwelling", categories=("damage.report",)),
-        Question(
+        _yes_no("dwelling", "procedures.form.dwelling", categories=("damage.report",)),
+        _pick(
             "damage",
-            "q.damage",
-            (Choice("light", "answer.light"), Choice("heavy", "answer.heavy")),
+            "procedures.form.damage",
+            ("roof", "procedures.damage.roof"),
+            ("floor", "procedures.damage.floor"),
             categories=("damage.report",),
         ),
-        _yes_no("site_survey", "q.survey", categories=("damage.report",)),
+        _pick(
+            "survey",
+            "procedures.form.survey",
+            ("site", "procedures.form.survey.site"),
+            ("self", "procedures.form.survey.self"),
+            categories=("damage.report",),
+        ),
     ],
     "higai": [
-        Question("what", "q.what", (Choice("car", "answer.car"), Choice("goods", "answer.goods"))),
+        _pick(
+            "what",
+            "procedures.form.item",
+            ("flooded", "procedures.item-damage.flooded"),
+            ("broken", "procedures.item-damage.broken"),
+        ),
     ],
     "support-check": [
         Question(
-            "household", "q.household", kind="number", max_digits=2, categories=("household",)
+            "household",
+            "procedures.form.household",
+            kind="number",
+            max_digits=2,
+            categories=("household",),
         ),
-        _yes_no("injured", "q.injured"),
+        _yes_no("injured", "procedures.form.injured"),
     ],
     "insurance": [
-        _yes_no("drug_info", "q.drug_info", medical=True, categories=("medication",)),
+        _yes_no(
+            "medication", "insurance.consent.medication", medical=True, categories=("medication",)
+        ),
     ],
 }
 

@@ -19,8 +19,8 @@ from tests.helpers.session import HANAKO, QUESTIONS, TARO, World
 
 # A tap on a choice for each fake question, in order.
 ANSWERS = {
-    "risai": ["choice_yes", "choice_heavy", "choice_no"],
-    "higai": ["choice_car"],
+    "risai": ["choice_yes", "choice_roof", "choice_site"],
+    "higai": ["choice_flooded"],
     "support-check": [("2", "answerKeypad"), "choice_no"],
     "insurance": ["choice_yes"],
 }

@@ -260,7 +260,7 @@ class StaffCheckPage(KioskPage):
             b = BigButton(f"ui.staff_check.reason.{reason}")
             b.setObjectName(f"reason_{reason}")
             b.clicked.connect(lambda _=False, r=reason: session.staff_confirm_check(r))
-            grid.addWidget(b, i // 2, i % 2)
+            grid.addWidget(b, i // 3, i % 3)
             self.reasons[reason] = b
         self.layout_.addStretch(1)
 
@@ -271,9 +271,11 @@ class StaffCheckPage(KioskPage):
         image = QImage.fromData(data) if data else QImage()
         if not image.isNull():
             self.photo.setPixmap(QPixmap.fromImage(image).scaledToHeight(240))
+            self.photo.show()
             self.photo_note.set_plain("")
         else:
             self.photo.clear()
+            self.photo.hide()
             # Qt has no JPEG 2000 reader everywhere: the clerk then looks at the card itself.
             self.photo_note.set_message(
                 "ui.staff_check.photo_on_card" if with_card else "ui.staff_check.id_document"

@@ -85,7 +85,7 @@ def test_pin_path_to_receipt_and_take_card() -> None:
     session.confirm_identity(True)
     assert session.page is Page.SERVICES
     session.choose_procedure("risai")
-    for value in ("yes", "heavy", "yes"):
+    for value in ("yes", "roof", "site"):
         assert session.page is Page.QUESTION
         session.answer(value)
     assert session.page is Page.REVIEW
@@ -94,7 +94,7 @@ def test_pin_path_to_receipt_and_take_card() -> None:
     assert session.page is Page.RECEIPT
     assert session.receipt is not None and session.receipt.reference.startswith("ABCD")
     sub = world.procedures.submissions[0]
-    assert sub.holder == HANAKO.holder and sub.answers["damage"] == "heavy"
+    assert sub.holder == HANAKO.holder and sub.answers["damage"] == "roof"
     assert sub.identity_method == "pin"
     session.finish()
     assert session.page is Page.TAKE_CARD  # the card is still on the reader
@@ -335,7 +335,7 @@ def test_without_a_card_a_clerk_checks_an_id_document() -> None:
     session.staff_confirm_check("resident_choice")
     assert session.page is Page.SERVICES
     session.choose_procedure("risai")
-    for value in ("no", "light", "no"):
+    for value in ("no", "floor", "self"):
         session.answer(value)
     session.review_ok()
     session.give_consent(True)
@@ -375,7 +375,7 @@ def test_supporter_on_review_must_step_away_before_consent() -> None:
     session.staff_sign_in("helper1", "1111")
     assert session.page is Page.SERVICES
     session.choose_procedure("higai")
-    session.answer("car")
+    session.answer("flooded")
     values = [i.value for i in session.review_items()]
     assert HANAKO.holder.address not in values
     session.review_ok()
@@ -393,7 +393,7 @@ def test_declined_consent_sends_nothing() -> None:
     session.enter_pin("1234")
     session.confirm_identity(True)
     session.choose_procedure("higai")
-    session.answer("goods")
+    session.answer("broken")
     session.review_ok()
     session.give_consent(False)
     assert session.page is Page.SERVICES and world.procedures.submissions == []
@@ -409,15 +409,15 @@ def test_back_goes_one_question_back_and_forgets_that_answer() -> None:
     session.confirm_identity(True)
     session.choose_procedure("risai")
     session.answer("yes")
-    session.answer("light")
+    session.answer("floor")
     session.back()
     q = session.question()
     assert q is not None and q.id == "damage" and "damage" not in session.visit.answers
-    session.answer("heavy")
-    session.answer("no")
+    session.answer("roof")
+    session.answer("site")
     session.back()  # from the review to the last question
     q = session.question()
-    assert q is not None and q.id == "site_survey"
+    assert q is not None and q.id == "survey"
 
 
 def test_number_questions_take_digits_only() -> None:
@@ -443,7 +443,7 @@ def test_submit_failure_hands_off_to_the_counter() -> None:
     session.enter_pin("1234")
     session.confirm_identity(True)
     session.choose_procedure("higai")
-    session.answer("car")
+    session.answer("flooded")
     session.review_ok()
     session.give_consent(True)
     assert session.page is Page.HANDOFF and session.ticket is not None
@@ -478,7 +478,7 @@ def test_no_pin_name_or_birth_date_in_audit_or_log(caplog: pytest.LogCaptureFixt
     session.enter_pin("1234")
     session.confirm_identity(True)
     session.choose_procedure("risai")
-    for value in ("yes", "heavy", "yes"):
+    for value in ("yes", "roof", "site"):
         session.answer(value)
     session.review_ok()
     session.give_consent(True)
