@@ -29,8 +29,8 @@ def has_display() -> bool:
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
     settings = ctx.settings  # a bad file stops here with exit 2, before anything starts
-    if args.screenshot is not None:
-        args.offscreen = True
+    if args.screenshot is not None and not has_display():
+        args.offscreen = True  # a real window when there is a display (Xvfb), else offscreen
     if args.offscreen:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     elif not has_display() and os.environ.get("QT_QPA_PLATFORM") != "offscreen":

@@ -136,11 +136,14 @@ class Question:
     id: str
     message_id: str
     choices: tuple[Choice, ...] = ()
-    kind: Literal["choice", "number"] = "choice"
+    kind: Literal["choice", "number", "photo"] = "choice"
     help_id: str = ""  # a plain explanation under the question
     max_digits: int = 9  # for `number`
     categories: tuple[str, ...] = ()  # audit data categories the answer belongs to
     medical: bool = False  # hidden from a digital supporter
+    # Asked again because the last answer cannot be used: show this message on the page.
+    problem_id: str = ""
+    problem_params: tuple[tuple[str, object], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -155,12 +158,31 @@ class Submission:
 
 
 @dataclass(frozen=True)
+class ReceiptLine:
+    """One line the receipt page shows under the reference, in order: a message id with its
+    params, and optionally `value` (data shown as is, e.g. an insurer number) after it.
+    `kind` lets the page group lines: "heading" (e.g. the scheme's name), "result" (a
+    headline such as "likely eligible, about X円 — staff will confirm"), "rule" (why),
+    "document" (what to bring), "deadline", "field" (a label and its value) and "note"."""
+
+    message_id: str
+    params: tuple[tuple[str, object], ...] = ()
+    value: str = ""
+    kind: Literal["heading", "result", "rule", "document", "deadline", "field", "note"] = "result"
+
+
+@dataclass(frozen=True)
 class Receipt:
-    """What the resident takes home: a reference and the message ids of what happens next."""
+    """What the resident takes home: a reference and the message ids of what happens next.
+
+    `next_steps` (message ids) and `lines` are optional additions; a page that shows only
+    `next_steps_id` still shows something true."""
 
     reference: str
     next_steps_id: str = "ui.receipt.next_steps"
     printed: bool = False
+    next_steps: tuple[str, ...] = ()
+    lines: tuple[ReceiptLine, ...] = ()
 
 
 class ProceduresPort(Protocol):
@@ -196,7 +218,7 @@ class CounterPort(Protocol):
 class SpeechPort(Protocol):
     """Voice guidance. The UI passes the already translated text; never a PIN."""
 
-    def say(self, text: str, language: str) -> None: ...
+    def say(self, text: str, language: str, /) -> object: ...
 
     def stop(self) -> None: ...
 
