@@ -88,6 +88,7 @@ class HigaiRequest:
     applicant: Person
     proxy: Proxy | None = None
     property_address: str = ""  # empty: the card address of the person applied for
+    address_to_confirm: bool = False  # "not the card address": staff write it at the counter
     disaster_id: str | None = None
     damaged_on: date | None = None
     items: list[DamagedItem] = field(default_factory=list)
@@ -163,6 +164,7 @@ class HigaiRequest:
             "property": {
                 "address": self.address,
                 "same_as_card_address": self.address == self.principal.address,
+                "address_to_confirm": self.address_to_confirm,
                 "damaged_on": (self.damaged_on or disaster.date).isoformat(),
             },
             "items": [it.to_json(i, self.address) for i, it in enumerate(self.items)],
@@ -199,7 +201,11 @@ class HigaiRequest:
             FormLine("procedures.form.name", p.name),
             FormLine("procedures.form.birth-date", p.birth_date.isoformat()),
             FormLine("procedures.form.address", p.address),
-            FormLine("procedures.form.property-address", self.address),
+            FormLine(
+                "procedures.form.property-address",
+                self.address,
+                ("procedures.form.to-confirm",) if self.address_to_confirm else (),
+            ),
             FormLine(
                 "procedures.form.disaster", f"{disaster.name} ({disaster.date})" if disaster else ""
             ),

@@ -95,6 +95,7 @@ class RisaiRequest:
     applicant: Person
     proxy: Proxy | None = None
     property_address: str = ""  # empty: the address on the card of the person applied for
+    address_to_confirm: bool = False  # "not the card address": staff write it at the counter
     disaster_id: str | None = None
     dwelling: bool | None = None
     damaged_on: date | None = None  # empty: the disaster's date
@@ -192,6 +193,7 @@ class RisaiRequest:
             "property": {
                 "address": self.address,
                 "same_as_card_address": self.address == self.principal.address,
+                "address_to_confirm": self.address_to_confirm,
                 "dwelling": bool(self.dwelling),
                 "damaged_on": (self.damaged_on or disaster.date).isoformat(),
             },
@@ -238,7 +240,11 @@ class RisaiRequest:
             FormLine("procedures.form.name", p.name),
             FormLine("procedures.form.birth-date", p.birth_date.isoformat()),
             FormLine("procedures.form.address", p.address),
-            FormLine("procedures.form.property-address", self.address),
+            FormLine(
+                "procedures.form.property-address",
+                self.address,
+                ("procedures.form.to-confirm",) if self.address_to_confirm else (),
+            ),
             FormLine(
                 "procedures.form.dwelling",
                 messages=("procedures.form.yes" if self.dwelling else "procedures.form.no",),
