@@ -251,6 +251,10 @@ class FaceMatcher:
         a = self._attempt or _Attempt(started=0.0)
         return self._decide(a)
 
+    def close(self) -> None:
+        """The same as forget(); for symmetry with MatcherProcess."""
+        self.forget()
+
     def forget(self) -> None:
         """Drop the card encoding and everything seen. The matcher must be enrolled again."""
         self.new_attempt()

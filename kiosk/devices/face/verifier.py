@@ -14,11 +14,31 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from typing import Protocol
 
-from kiosk.devices.face.matcher import Decision, FaceMatcher, Observation
+from kiosk.devices.face.matcher import Decision, MatchSettings, Observation
 from kiosk.devices.face.models import Image
+from kiosk.errors import KnownError
 
 log = logging.getLogger("kiosk.face")
+
+
+class Matcher(Protocol):
+    """What FaceVerifier needs: a FaceMatcher, or a MatcherProcess (the same in a child
+    process, which keeps dlib from holding the GIL of the GUI's process)."""
+
+    @property
+    def enrolled(self) -> bool: ...
+
+    def enroll(self, photo: bytes) -> None: ...
+
+    def observe(self, rgb: Image, t: float | None = None) -> Observation: ...
+
+    def new_attempt(self) -> None: ...
+
+    def forget(self) -> None: ...
+
+    def close(self) -> None: ...
 
 
 class FaceVerifier:
@@ -31,13 +51,16 @@ class FaceVerifier:
 
     def __init__(
         self,
-        matcher: FaceMatcher,
+        matcher: Matcher,
         on_observation: Callable[[Observation], None] | None = None,
         on_decision: Callable[[Decision], None] | None = None,
+        on_error: Callable[[KnownError], None] | None = None,
     ) -> None:
         self._matcher = matcher
         self._on_observation = on_observation
         self._on_decision = on_decision
+        self._on_error = on_error
+        self.error: KnownError | None = None  # set when matching cannot go on (UI: PIN/staff)
         self.decisions: queue.Queue[Decision] = queue.Queue()
         self._cv = threading.Condition()  # guards the pending frame and the flags only
         self._matcher_lock = threading.Lock()  # held while a frame is matched
@@ -48,6 +71,21 @@ class FaceVerifier:
         self.frames_processed = 0
         self._thread = threading.Thread(target=self._run, name="face-verifier", daemon=True)
         self._thread.start()
+
+    @classmethod
+    def in_child_process(
+        cls,
+        settings: MatchSettings,
+        on_observation: Callable[[Observation], None] | None = None,
+        on_decision: Callable[[Decision], None] | None = None,
+        on_error: Callable[[KnownError], None] | None = None,
+    ) -> FaceVerifier:
+        """The verifier the kiosk uses: matching in a child process (see process.py), so the
+        preview keeps >= 25 fps. Start it when the face step opens (the child needs a second
+        or two to load the models); close() it when the step ends."""
+        from kiosk.devices.face.process import MatcherProcess
+
+        return cls(MatcherProcess(settings), on_observation, on_decision, on_error)
 
     def enroll(self, photo: bytes) -> None:
         """Take the card photo; raises CardPhotoError if it has no usable face."""
@@ -87,11 +125,22 @@ class FaceVerifier:
                 self.decisions.get_nowait()
 
     def close(self) -> None:
+        """Stop the worker, forget everything and close the matcher (ends its process)."""
         with self._cv:
             self._closed = True
             self._cv.notify()
         self._thread.join(timeout=5)
         self.forget()
+        with self._matcher_lock:
+            self._matcher.close()
+
+    def _fail(self, error: KnownError) -> None:
+        log.warning("face.matcher_failed", extra={"message_id": error.message_id})
+        with self._cv:
+            self.error = error
+            self._paused = True
+        if self._on_error is not None:
+            self._on_error(error)
 
     def __enter__(self) -> FaceVerifier:
         return self
@@ -116,6 +165,9 @@ class FaceVerifier:
                     continue
                 try:
                     obs = self._matcher.observe(frame, t)
+                except KnownError as e:
+                    self._fail(e)
+                    continue
                 except Exception:
                     log.exception("face.observe_failed")
                     continue

@@ -7,9 +7,11 @@ import threading
 import time
 
 import numpy as np
+import pytest
 
 from kiosk.devices.face.matcher import Decision, FaceMatcher, MatchSettings, Observation
 from kiosk.devices.face.verifier import FaceVerifier
+from kiosk.errors import KnownError
 from tests.helpers import faces
 
 
@@ -90,3 +92,55 @@ def test_forget_drops_the_enrolment_and_refuses_frames() -> None:
         v.enroll(faces.card_photo("obama.jpg"))
         v.forget()
         assert not v.submit(faces.live_frame("obama3.jpg"))
+
+
+def test_matching_in_a_child_process_decides_and_reports_card_photo_errors() -> None:
+    from kiosk.devices.face import card_photo
+
+    decided = threading.Event()
+    got: list[Decision] = []
+
+    def on_decision(d: Decision) -> None:
+        got.append(d)
+        decided.set()
+
+    v = FaceVerifier.in_child_process(MatchSettings(liveness=False), on_decision=on_decision)
+    try:
+        with pytest.raises(card_photo.CardPhotoError) as e:
+            v.enroll(b"not a photo")
+        assert e.value.message_id == "face.error.card_photo_unreadable"
+        v.enroll(faces.card_photo("obama.jpg"))
+        frame = faces.live_frame("obama3.jpg")
+        for i in range(300):
+            if decided.is_set():
+                break
+            v.submit(frame, t=i / 15)
+            time.sleep(0.02)
+        assert decided.wait(timeout=60)
+    finally:
+        v.close()
+    assert got[0].match
+
+
+def test_a_dead_matcher_process_becomes_a_known_error_not_a_hang() -> None:
+    from kiosk.devices.face.process import UNAVAILABLE, MatcherProcess
+
+    errors: list[KnownError] = []
+    failed = threading.Event()
+
+    def on_error(e: KnownError) -> None:
+        errors.append(e)
+        failed.set()
+
+    matcher = MatcherProcess(MatchSettings(liveness=False))
+    v = FaceVerifier(matcher, on_error=on_error)
+    try:
+        v.enroll(faces.card_photo("obama.jpg"))
+        matcher._proc.kill()
+        matcher._proc.join(timeout=10)
+        v.submit(faces.live_frame("obama3.jpg"), t=0.0)
+        assert failed.wait(timeout=30)
+    finally:
+        v.close()
+    assert errors[0].message_id == UNAVAILABLE
+    assert v.error is errors[0]
