@@ -1,5 +1,7 @@
 """The procedures as the session asks them: one question at a time, taps and numbers only.
 
+Covers risai, higai, support-check and the insurance consent items.
+
 `ProcedureSteps.next_question` fits the session's `ProceduresPort` (kiosk.flows.ports): it
 returns the next `Question` for the answers so far (string values), never one the card already
 answered. `ProcedureSteps.submission` turns a finished set of answers into the store's
@@ -18,6 +20,7 @@ from datetime import date, datetime
 
 from kiosk.errors import KnownError
 from kiosk.flows.ports import CardHolder, Choice, Question
+from kiosk.flows.procedures import insurance
 from kiosk.flows.procedures import support_check as sc
 from kiosk.flows.procedures.common import (
     Disaster,
@@ -28,6 +31,12 @@ from kiosk.flows.procedures.common import (
 )
 from kiosk.flows.procedures.higai import DamagedItem, HigaiRequest, ItemDamage, ItemKind
 from kiosk.flows.procedures.risai import Damage, DamagedPart, Flooding, RisaiRequest
+from kiosk.flows.qualification import (
+    AUDIT_CATEGORY,
+    ConsentItem,
+    ConsentRecord,
+    QualificationOutcome,
+)
 from kiosk.flows.rules import DamageGrade, IncomeBoundary, Plan, Relation, RuleBook
 from kiosk.store import Submission
 
@@ -83,6 +92,8 @@ class ProcedureSteps:
         day = today or date.today()
         if procedure == "support-check":
             return self._support_question(answers)
+        if procedure == "insurance":
+            return self._consent_question(answers)
         if holder is None or procedure not in ("risai", "higai"):
             return None
         flow = self._risai_flow if procedure == "risai" else self._higai_flow
@@ -138,6 +149,15 @@ class ProcedureSteps:
                      categories=_REPORT),
             _phone(),
         ]  # fmt: skip
+
+    def _consent_question(self, a: Mapping[str, str]) -> Question | None:
+        """Each consent item on its own, explained, nothing pre-selected; hidden from a
+        supporter (medical)."""
+        for item in ConsentItem:
+            if item.value not in a:
+                return Question(item.value, item.label_id, YES_NO, help_id=item.explain_id,
+                                categories=(AUDIT_CATEGORY[item.value],), medical=True)  # fmt: skip
+        return None
 
     def _support_question(self, a: Mapping[str, str]) -> Question | None:
         for q in sc.questions(_support_answers(a)):
@@ -222,13 +242,26 @@ class ProcedureSteps:
         idempotency_key: str,
         staff_id: str = "",
         photos: PhotoSet | None = None,
+        qualification: QualificationOutcome | None = None,
     ) -> Submission:
-        """The store's submission, or `KnownError(<first problem's message id>)`."""
+        """The store's submission, or `KnownError(<first problem's message id>)`.
+
+        For `insurance`, pass the qualification outcome the resident saw; the consent answers
+        become a 24-hour `ConsentRecord` (the session audits the consent itself)."""
         if procedure == "support-check":
             a, result = self.support_result(answers, on=now.date())
             body = sc.payload(a, result, now, kiosk_id=self.kiosk_id, language=language)
             cats = ["damage.report", "household"] + (["income"] if a.income_yen else [])
             return Submission(sc.KIND, 1, body, idempotency_key=idempotency_key,
+                              categories=tuple(cats))  # fmt: skip
+        if procedure == "insurance":
+            items = frozenset(i for i in ConsentItem if answers.get(i.value) == YES)
+            consent = ConsentRecord(items, now, "clerk" if identity == "staff" else "resident")
+            outcome = qualification or QualificationOutcome("waiting")
+            body = insurance.payload(outcome, consent, now, kiosk_id=self.kiosk_id,
+                                     language=language)  # fmt: skip
+            cats = ["insurance.qualification", *sorted(AUDIT_CATEGORY[i.value] for i in items)]
+            return Submission(insurance.KIND, 1, body, idempotency_key=idempotency_key,
                               categories=tuple(cats))  # fmt: skip
         if procedure not in ("risai", "higai"):
             raise KnownError("procedures.not-here", procedure)

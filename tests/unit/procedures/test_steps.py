@@ -165,3 +165,24 @@ def test_without_a_card_the_certificate_requests_go_to_paper() -> None:
         STEPS.submission("risai", None, {}, identity="staff", language="ja", now=NOW,
                          idempotency_key="steps-test-0011")  # fmt: skip
     assert e.value.message_id == "procedures.paper-route"
+
+
+def test_insurance_consent_items_one_by_one_and_the_payload() -> None:
+    from kiosk.flows.qualification import DemoQualificationSource
+
+    asked, answers = walk("insurance", {"medication": "yes", "health-check": "no"})
+    assert [q.id for q in asked] == ["medication", "health-check"]
+    assert all(q.medical for q in asked)  # a supporter steps away
+    assert [q.help_id for q in asked] == [
+        "insurance.consent.medication.explain",
+        "insurance.consent.health-check.explain",
+    ]
+    outcome = DemoQualificationSource().check(HOLDER, NOW)
+    sub = STEPS.submission("insurance", HOLDER, answers, identity="face", language="ja",
+                           now=NOW, idempotency_key="steps-test-0012",
+                           qualification=outcome)  # fmt: skip
+    body = validate(sub)
+    assert body["consent"]["items"] == ["medication"]
+    assert body["consent"]["valid_until"] == "2026-11-23T09:30:00"
+    assert body["qualification"]["usable"] is True
+    assert sub.categories == ("insurance.qualification", "medication")
