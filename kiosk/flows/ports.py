@@ -50,8 +50,11 @@ class CardPort(Protocol):
         """Remaining tries of the 4-digit Text AP PIN, without spending one (0 = blocked)."""
         ...
 
-    def open_with_pin(self, pin: str) -> CardRead:
-        """Verify the PIN and read the basic four facts; `WrongSecret` on a wrong PIN."""
+    def open_with_pin(self, pin: str, staff_override: bool = False) -> CardRead:
+        """Verify the PIN and read the basic four facts; `WrongSecret` on a wrong PIN.
+
+        With one try left the card is not asked unless `staff_override` (a clerk decided):
+        `WrongSecret(1)` comes back instead, and no try is spent."""
         ...
 
     def open_with_pin_b(self, pin_b: str) -> CardRead:
@@ -67,12 +70,23 @@ class FaceVerdict:
     reason: str = ""  # "face_no_match" | "face_unavailable" | "camera_unavailable"
 
 
-class FacePort(Protocol):
-    """Compare the live face in front of the camera with the card-face photo."""
+FaceGuidance = Callable[[str | None], None]
+"""A message id telling the resident how to stand ("face.move_closer"), or None when fine."""
+FaceDecided = Callable[[FaceVerdict], None]
 
-    def verify(self, photo: bytes) -> FaceVerdict:
-        """Look at the camera for a few seconds; never keeps an image or an encoding."""
-        ...
+
+class FacePort(Protocol):
+    """Compare the live face in front of the camera with the card-face photo, off the GUI
+    thread. Callbacks arrive on the GUI thread (the composition root routes them)."""
+
+    def start(self, photo: bytes, on_guidance: FaceGuidance, on_verdict: FaceDecided) -> None:
+        """Enroll the photo and watch the camera; exactly one `on_verdict` follows."""
+
+    def retry(self, on_guidance: FaceGuidance, on_verdict: FaceDecided) -> None:
+        """Another attempt with the photo already enrolled."""
+
+    def cancel(self) -> None:
+        """Stop without a verdict; forget the photo's encoding and every frame."""
 
 
 class FrameSource(Protocol):

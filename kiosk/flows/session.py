@@ -31,6 +31,7 @@ from kiosk.errors import KnownError
 from kiosk.flows.ports import (
     CardHolder,
     CardRead,
+    FaceVerdict,
     Ports,
     Question,
     Receipt,
@@ -121,6 +122,9 @@ class SessionView(Protocol):
 
     def show_staff_call(self, active: bool) -> None: ...
 
+    def show_face_check(self, running: bool) -> None:
+        """The camera is looking (True) or has stopped (False)."""
+
     def apply_language(self, language: str) -> None: ...
 
     def session_wiped(self) -> None:
@@ -161,6 +165,7 @@ class Visit:
     pin_tries_left: int | None = None
     last_try_allowed: bool = False
     face_attempts: int = 0
+    face_running: bool = False
     procedure: str | None = None
     current: Question | None = None  # the question on screen
     asked: list[Question] = field(default_factory=list)  # answered, in order (for "back")
@@ -395,6 +400,7 @@ class SessionMachine:
         """Back to the choice of how to prove identity (from PIN, 照合番号B, face, last try)."""
         if self.page in (Page.PIN, Page.PIN_LAST_TRY, Page.PIN_B, Page.FACE):
             self.touch()
+            self._stop_face()
             self.visit.photo = None
             self.visit.pending = None
             self._go(Page.CHOOSE_METHOD)
@@ -420,7 +426,7 @@ class SessionMachine:
         try:
             if card is None:
                 raise KnownError("ui.card.gone")
-            read = card.open_with_pin(pin)
+            read = card.open_with_pin(pin, staff_override=self.visit.last_try_allowed)
         except WrongSecret as e:
             self.visit.pin_tries_left = e.tries_left
             self._audit("auth.attempt", method="pin", outcome="failed", reason="pin_wrong")
@@ -480,8 +486,31 @@ class SessionMachine:
         if face is None or photo is None:
             self._face_fallback("face_unavailable")
             return
-        self.visit.face_attempts += 1
-        verdict = face.verify(photo)
+        v = self.visit
+        if v.face_running:
+            return
+        v.face_attempts += 1
+        v.face_running = True
+        self.view.show_face_check(True)
+        visit_id = v.id
+
+        def guidance(message_id: str | None) -> None:
+            if self.visit.id == visit_id and self.page is Page.FACE and self.visit.face_running:
+                self.view.show_message(message_id or "")
+
+        def verdict(result: FaceVerdict) -> None:
+            # A verdict for a visit that has ended, or a page left, is dropped unheard.
+            if self.visit.id == visit_id and self.page is Page.FACE and self.visit.face_running:
+                self._face_decided(result)
+
+        if v.face_attempts == 1:
+            face.start(photo, guidance, verdict)
+        else:
+            face.retry(guidance, verdict)
+
+    def _face_decided(self, verdict: FaceVerdict) -> None:
+        self.visit.face_running = False
+        self.view.show_face_check(False)
         attempt = self.visit.face_attempts
         if verdict.matched:
             self._audit(
@@ -508,7 +537,17 @@ class SessionMachine:
         else:
             self.view.show_message("ui.face.retry", left=self.max_face_attempts - attempt)
 
+    def _stop_face(self) -> None:
+        """Cancel a running face check: the matcher forgets the photo and every frame."""
+        v = self.visit
+        if v.face_running:
+            v.face_running = False
+            if self._ports.face is not None:
+                self._ports.face.cancel()
+            self.view.show_face_check(False)
+
     def _face_fallback(self, reason: str) -> None:
+        self._stop_face()
         self._audit("auth.fallback", method="face", to_method="pin", reason=reason)
         self.visit.photo = None
         self.visit.pending = None
@@ -657,6 +696,8 @@ class SessionMachine:
             self._go(Page.STEP_AWAY)
             return
         self._go(Page.QUESTION)
+        if q.problem_id:  # asked again: say what was wrong with the last answer
+            self.view.show_message(q.problem_id, **dict(q.problem_params))
 
     def answer(self, value: str) -> None:
         q = self.question()
@@ -671,6 +712,7 @@ class SessionMachine:
         v = self.visit
         assert v.procedure is not None
         v.answers[q.id] = value
+        v.asked = [a for a in v.asked if a.id != q.id]  # a question asked again counts once
         v.asked.append(q)
         v.current = self._ports.procedures.next_question(v.procedure, v.holder, dict(v.answers))
         self._next_question()
@@ -858,6 +900,7 @@ class SessionMachine:
 
     def wipe(self, outcome: str = "abandoned", reason: str = "other") -> None:
         """End the visit: drop everything of it; a card still on the reader must be taken."""
+        self._stop_face()
         if self.visit.started:
             self._audit("session.ended", outcome=outcome, reason=reason)
         if self.staff_call_active:
@@ -865,6 +908,9 @@ class SessionMachine:
             self._ports.staff_call.cancel()
             self.view.show_staff_call(False)
         self._hide_warning()
+        visit_ended = getattr(self._ports.procedures, "visit_ended", None)
+        if visit_ended is not None:  # the procedures drop photos and printouts of this visit
+            visit_ended()
         self.visit = self._new_visit()
         self._return_to = Page.WELCOME
         self.message_id = ""

@@ -330,6 +330,11 @@ class MainWindow(QMainWindow):
     def hide_timeout_warning(self) -> None:
         self.timeout_overlay.hide()
 
+    def show_face_check(self, running: bool) -> None:
+        face = self.pages[Page.FACE]
+        assert isinstance(face, FacePage)
+        face.set_running(running)
+
     def show_staff_call(self, active: bool) -> None:
         if active:
             self._cover(self.call_overlay)

@@ -68,7 +68,9 @@ class FakeCard:
     def pin_tries_left(self) -> int:
         return self.tries
 
-    def open_with_pin(self, pin: str) -> CardRead:
+    def open_with_pin(self, pin: str, staff_override: bool = False) -> CardRead:
+        if self.tries == 1 and not staff_override:
+            raise WrongSecret(1)  # like the card module: the last try needs a person
         self.verify_calls += 1
         if self.tries == 0:
             raise KnownError("card.blocked")
@@ -96,8 +98,8 @@ class Reader:
     def pin_tries_left(self) -> int:
         return self._card().pin_tries_left()
 
-    def open_with_pin(self, pin: str) -> CardRead:
-        return self._card().open_with_pin(pin)
+    def open_with_pin(self, pin: str, staff_override: bool = False) -> CardRead:
+        return self._card().open_with_pin(pin, staff_override)
 
     def open_with_pin_b(self, pin_b: str) -> CardRead:
         return self._card().open_with_pin_b(pin_b)
@@ -109,13 +111,42 @@ class Reader:
 
 
 class FakeFace:
+    """Answers at once from `answers` (default: a match), or later if `hold` is set."""
+
     def __init__(self) -> None:
         self.answers: list[FaceVerdict] = []
         self.photos_seen: list[bytes] = []
+        self.hold = False
+        self.pending: Callable[[FaceVerdict], None] | None = None
+        self.guidance: Callable[[str | None], None] | None = None
+        self.cancelled = 0
 
-    def verify(self, photo: bytes) -> FaceVerdict:
+    def start(
+        self,
+        photo: bytes,
+        on_guidance: Callable[[str | None], None],
+        on_verdict: Callable[[FaceVerdict], None],
+    ) -> None:
         self.photos_seen.append(photo)
-        return self.answers.pop(0) if self.answers else FaceVerdict(True)
+        self.retry(on_guidance, on_verdict)
+
+    def retry(
+        self, on_guidance: Callable[[str | None], None], on_verdict: Callable[[FaceVerdict], None]
+    ) -> None:
+        self.guidance = on_guidance
+        if self.hold:
+            self.pending = on_verdict
+        else:
+            on_verdict(self.answers.pop(0) if self.answers else FaceVerdict(True))
+
+    def decide(self, verdict: FaceVerdict) -> None:
+        assert self.pending is not None
+        done, self.pending = self.pending, None
+        done(verdict)
+
+    def cancel(self) -> None:
+        self.cancelled += 1
+        self.pending = None
 
 
 class FakeFrames:

@@ -149,12 +149,18 @@ class FacePage(KioskPage):
         self._timer.setInterval(66)  # about 15 frames a second is smooth enough for a guide
         self._timer.timeout.connect(self.pull_frame)
 
+    def set_running(self, running: bool) -> None:
+        """While the camera looks, "start" waits and the resident is told to hold still."""
+        self.start.setEnabled(not running)
+        self.start.set_message("ui.face.looking" if running else "ui.face.start")
+
     def pull_frame(self) -> None:
         frame = self._frames.latest_frame() if self._frames else None
         if frame is not None:
             self.camera.set_frame(frame)
 
     def refresh(self) -> None:
+        self.set_running(False)
         self.pull_frame()
         self._timer.start()
 

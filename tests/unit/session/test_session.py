@@ -21,6 +21,7 @@ class View:
         self.warnings: list[int] = []
         self.warning_visible = False
         self.call_visible = False
+        self.face_running = False
         self.languages: list[str] = []
         self.wipes = 0
 
@@ -40,6 +41,9 @@ class View:
 
     def show_staff_call(self, active: bool) -> None:
         self.call_visible = active
+
+    def show_face_check(self, running: bool) -> None:
+        self.face_running = running
 
     def apply_language(self, language: str) -> None:
         self.languages.append(language)
@@ -485,3 +489,37 @@ def test_no_pin_name_or_birth_date_in_audit_or_log(caplog: pytest.LogCaptureFixt
     dump = repr([dataclasses.asdict(x) for x in world.audit.lines]) + caplog.text
     for secret in ("1234", "0000", "山田", "花子", "1940", "千代田"):
         assert secret not in dump, secret
+
+
+def test_face_check_runs_off_the_gui_thread_and_a_late_verdict_is_dropped() -> None:
+    session, view, world = start()
+    world.face.hold = True
+    place(session, world)
+    session.choose_method("face")
+    session.enter_pin_b(HANAKO.pin_b)
+    session.start_face_check()
+    assert view.face_running and session.page is Page.FACE
+    session.start_face_check()  # a second press while looking starts nothing new
+    assert world.face.photos_seen == [HANAKO.photo]
+    assert world.face.guidance is not None
+    world.face.guidance("face.move_closer")
+    assert view.last_message() == "face.move_closer"
+    late = world.face.pending
+    take(session, world)  # the card leaves while the camera looks
+    assert world.face.cancelled == 1 and not view.face_running
+    assert late is not None
+    late(FaceVerdict(True))  # the matcher answers after the visit ended
+    assert session.page is Page.WELCOME and session.readback() is None
+
+
+def test_face_retry_uses_the_enrolled_photo() -> None:
+    session, view, world = start()
+    world.face.answers = [FaceVerdict(False, "face_no_match"), FaceVerdict(True)]
+    place(session, world)
+    session.choose_method("face")
+    session.enter_pin_b(HANAKO.pin_b)
+    session.start_face_check()
+    assert view.last_message() == "ui.face.retry" and not view.face_running
+    session.start_face_check()
+    assert session.page is Page.READBACK
+    assert world.face.photos_seen == [HANAKO.photo]  # enrolled once, retried once
