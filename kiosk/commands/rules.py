@@ -103,6 +103,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--json", action="store_true")
     e.set_defaults(func=estimate_command)
 
+    gr = rs.add_parser("grade", help="the damage grade for a 損害割合 (percent)")
+    gr.add_argument("percent", type=_ratio, metavar="PERCENT")
+    gr.add_argument("--on", type=_day, metavar="YYYY-MM-DD")
+    gr.add_argument("--lang", choices=LANGUAGES, default="ja")
+    gr.add_argument("--json", action="store_true")
+    gr.set_defaults(func=grade_command)
+
     ls = rs.add_parser("list", help="the rule tables in force, with source and rows")
     ls.add_argument("--on", type=_day, metavar="YYYY-MM-DD")
     ls.add_argument("--json", action="store_true")
@@ -174,6 +181,19 @@ def estimate_command(args: argparse.Namespace, ctx: Context) -> int:
         docs = sep.join(text(d) for d in est.documents)
         lines.append(f"  {text('rules.documents')}: {docs}")
     sys.stdout.write("\n".join(lines) + "\n")
+    return 0
+
+
+def grade_command(args: argparse.Namespace, ctx: Context) -> int:
+    book = r.RuleBook.for_site(ctx.settings.rules.tables, args.on)
+    grade, ref = r.grade_from_damage_ratio(args.percent, book)
+    if args.json:
+        emit_json({"ok": True, "grade": grade.value, "grade_ja": grade.japanese,
+                   "rule": ref.to_json()})  # fmt: skip
+        return 0
+    text = CatalogText(args.lang)
+    print(f"{text(grade.label_id)}: {text(ref.explain, **ref.params)}")
+    print(f"  [{ref.id}] {ref.source}; {ref.effective}")
     return 0
 
 

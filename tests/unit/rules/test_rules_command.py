@@ -144,3 +144,25 @@ def test_a_tables_folder_that_does_not_exist_is_a_config_error(
     rc = cli.main(["--config", str(cfg), "rules", "list"])
     assert rc == 2
     assert "rules" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("percent", "grade"),
+    [
+        ("50", "zenkai"),
+        ("49.9", "daikibo-hankai"),
+        ("30", "chukibo-hankai"),
+        ("9.99%", "ichibu-sonkai"),
+    ],
+)
+def test_grade_command(percent: str, grade: str, capsys: pytest.CaptureFixture[str]) -> None:
+    out = run_json(["grade", percent], capsys)
+    assert out["grade"] == grade
+    assert out["rule"]["id"] == f"damage-grade.{grade}"
+    assert out["rule"]["source"] and out["rule"]["effective"] == "2020-07-03"
+
+
+def test_grade_command_refuses_over_100(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as e:
+        cli.main(["rules", "grade", "120"])
+    assert e.value.code == 2
