@@ -16,6 +16,7 @@ from typing import Any
 
 from kiosk.cli import emit_json
 from kiosk.commands import Context
+from kiosk.errors import KnownError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -93,28 +94,34 @@ def read(args: argparse.Namespace, ctx: Context) -> int:
         else:
             reading = card.read(pin_b=secret, staff_override=args.staff_override)
         apdus = transport.apdu_count
-    out = _reading_json(reading, apdus)
-    genuine = (
-        out["integrity"] == "ok"
-        and out["internal_auth"] != "failed"
-        and not (reading.face is not None and reading.face.expiry < date.today())
-    )
+    problem = _problem(reading)
+    out = {**_reading_json(reading, apdus), "ok": problem is None}
+    if problem is not None:
+        out["error"] = problem.message_id
     if args.json:
         emit_json(out)
     else:
         for k, v in out.items():
             print(f"{k}: {v}")
-    if not genuine:
-        print("kiosk: the card did not pass its checks (integrity, internal authentication "
-              "or expiry): send the resident to staff", file=sys.stderr)  # fmt: skip
-    return 0 if genuine else 1
+    if problem is not None:
+        print(f"kiosk: {problem.detail}: send the resident to staff", file=sys.stderr)
+    return 0 if problem is None else 1
+
+
+def _problem(reading: Any) -> KnownError | None:
+    try:
+        reading.require_genuine(date.today())
+    except KnownError as e:
+        return e
+    if reading.integrity.value != "ok":  # require_genuine covers these; belt and braces
+        return KnownError("card.tampered", "integrity not ok")
+    return None
 
 
 def _reading_json(reading: Any, apdus: int) -> dict[str, Any]:
     basic, face = reading.basic, reading.face
     internal = {True: "ok", False: "failed", None: "not-checked"}[reading.internal_auth]
     return {
-        "ok": True,
         "name": basic.name,
         "address": basic.address,
         "birth_date": basic.birth_date.isoformat(),

@@ -75,7 +75,8 @@ class Integrity(StrEnum):
 @dataclass(frozen=True)
 class Tries:
     credential: Credential
-    left: int | None  # None: the card keeps no limit for it
+    left: int | None  # None: no count given (no limit, or already verified: see `verified`)
+    verified: bool = False  # verified in this session; the counter is full again
 
     @property
     def blocked(self) -> bool:
@@ -220,7 +221,7 @@ class MyNumberCard:
         """Tries left, read without spending one (VERIFY with no data)."""
         resp = self._verify_command(credential, b"")
         if resp.sw == apdu.SW_OK:  # already verified in this session: the counter is full
-            return Tries(credential, None)
+            return Tries(credential, None, verified=True)
         try:
             return Tries(credential, apdu.tries_from_sw(resp.sw))
         except ValueError:

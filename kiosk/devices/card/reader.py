@@ -15,6 +15,7 @@ from kiosk.devices.card import apdu
 from kiosk.devices.card.apdu import Command, Response
 from kiosk.devices.card.errors import (
     CardError,
+    CardProtocolError,
     CardRemoved,
     NoCard,
     NoReader,
@@ -177,10 +178,12 @@ class PcscCard:
         self.bytes_received += len(data)
         if self.trace is not None:
             self.trace(raw, data)
+        if not data:  # vpcd and some contactless readers answer nothing when the card left
+            raise CardRemoved("the card stopped answering")
         try:
             return Response.decode(data)
         except ValueError:
-            raise CardError("the reader returned no status word") from None
+            raise CardProtocolError("the reader returned no status word") from None
 
 
 def is_my_number_card(card: PcscCard) -> bool:

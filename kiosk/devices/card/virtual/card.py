@@ -165,6 +165,8 @@ class VirtualMyNumberCard(VirtualCard):
             return found
         fid, key = found
         if not c.data:
+            if fid in self._verified:  # ISO 7816-4: an empty VERIFY on a verified key is 9000
+                return _sw(apdu.SW_OK)
             return _sw(0x63C0 | key.tries if key.tries else apdu.SW_AUTH_BLOCKED)
         if key.tries == 0:
             return _sw(apdu.SW_AUTH_BLOCKED)

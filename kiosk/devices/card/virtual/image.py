@@ -199,7 +199,7 @@ def _face_ap(r: DemoResident, issuer: str, card_key: rsa.RSAPrivateKey) -> Appli
 
 def _jpki_ap(r: DemoResident) -> Application:
     user_key = derived_key(f"jpki/{r.id}")
-    sign_key = derived_key(f"jpki-sign/{r.id}")
+    sign_key = derived_key("jpki-sign/demo")  # never used by the kiosk: one key for all cards
     # JPKI certificates run to the fifth birthday after issue, or to the card's expiry
     fifth = r.birth_date.replace(year=r.issued.year + 5) if r.birth_date.month != 2 or \
         r.birth_date.day != 29 else dt.date(r.issued.year + 5, 2, 28)  # fmt: skip

@@ -1,0 +1,247 @@
+"""MyNumberCard against the virtual card, wired directly (pcscd is covered in integration)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from datetime import date
+
+import pytest
+
+from kiosk.devices.card import apdu
+from kiosk.devices.card.errors import (
+    CardExpired,
+    CardTampered,
+    CredentialBlocked,
+    InternalAuthFailed,
+    OneTryLeft,
+    UntrustedIssuer,
+    WrongCredential,
+)
+from kiosk.devices.card.mynumber import (
+    Credential,
+    CredentialFormatError,
+    Integrity,
+    MyNumberCard,
+)
+from kiosk.devices.card.records import Sex
+from kiosk.devices.card.transport import AID_TEXT
+from kiosk.devices.card.trust import TrustTable
+from kiosk.devices.card.virtual import demo_resident
+from tests.helpers.card import ApduTrace, DirectLink, virtual_card
+
+TODAY = date(2026, 11, 22)
+
+
+def card_for(
+    resident_id: str, trust: TrustTable, max_read: int = apdu.SHORT_MAX
+) -> tuple[MyNumberCard, ApduTrace]:
+    trace = ApduTrace()
+    return MyNumberCard(DirectLink(virtual_card(resident_id, trace), max_read), trust), trace
+
+
+def verifies_with_data(trace: ApduTrace) -> list[apdu.Command]:
+    return [c for c in trace.commands if c.ins == 0x20 and c.data]
+
+
+def test_valid_card_reads_everything_and_passes(demo_trust: TrustTable) -> None:
+    r = demo_resident("hanako")
+    card, _ = card_for("hanako", demo_trust, max_read=65535)
+    reading = card.read(pin_b=r.pin_b)
+    assert reading.basic is not None and reading.face is not None
+    assert reading.basic.name == "山田　花子"
+    assert reading.basic.birth_date == date(1941, 3, 5) and reading.basic.sex is Sex.FEMALE
+    assert reading.face.birth_date == reading.basic.birth_date
+    assert reading.face.expiry == date(2033, 3, 5)
+    assert reading.face.photo_format == "jp2" and len(reading.face.photo) < 8000
+    assert reading.integrity is Integrity.OK and reading.internal_auth is True
+    reading.require_genuine(TODAY)  # raises nothing
+    assert "山田" not in repr(reading)  # personal data stays out of logs
+
+
+def test_pin_reads_basic_info_only(demo_trust: TrustTable) -> None:
+    card, _ = card_for("hanako", demo_trust)
+    reading = card.read(pin="1234")
+    assert reading.basic is not None and reading.basic.address.startswith("東京都")
+    assert reading.face is None and reading.internal_auth is None
+    assert reading.integrity is Integrity.OK
+
+
+def test_name_outside_common_sets_survives(demo_trust: TrustTable) -> None:
+    card, _ = card_for("yoshio", demo_trust)
+    info = card.read_basic_info(pin="5555")
+    assert info.name == "髙橋　𠮷男" and info.birth_date == date(1989, 1, 8)
+
+
+def test_reads_are_header_then_exact_length(demo_trust: TrustTable) -> None:
+    """Short chunks: every READ BINARY asks for the header or exactly what is left (≤256)."""
+    r = demo_resident("hanako")
+    short, trace_short = card_for("hanako", demo_trust)
+    short.read(pin_b=r.pin_b)
+    long, trace_long = card_for("hanako", demo_trust, max_read=65535)
+    long.read(pin_b=r.pin_b)
+    reads = [c for c in trace_short.commands if c.ins == 0xB0]
+    assert all(c.le is not None and c.le <= 256 for c in reads)
+    assert reads[0].le == 5  # the header first
+    # extended length: one header read and one read for the rest of each of the 5 files
+    assert len([c for c in trace_long.commands if c.ins == 0xB0]) == 10
+    assert len(trace_long.exchanges) < len(trace_short.exchanges)
+    # nothing past the TLV: no response ends in filler
+    assert all(not resp[:-2].endswith(b"\xff" * 4) for _, resp in trace_long.exchanges)
+
+
+def test_tries_are_read_without_spending(demo_trust: TrustTable) -> None:
+    card, trace = card_for("taro", demo_trust)
+    assert card.tries(Credential.TEXT_PIN).left == 1
+    assert card.tries(Credential.TEXT_PIN).last_try
+    assert card.tries(Credential.JPKI_AUTH_PIN).left == 1
+    assert card.tries(Credential.FACE_PIN_B).left == 10
+    assert card.tries(Credential.JPKI_SIGN_PASSWORD).left == 5
+    assert card.tries(Credential.TEXT_PIN).left == 1  # still: nothing was spent
+    assert verifies_with_data(trace) == []
+
+
+def test_one_try_left_is_refused_without_staff(demo_trust: TrustTable) -> None:
+    card, trace = card_for("taro", demo_trust)
+    with pytest.raises(OneTryLeft) as e:
+        card.read_basic_info(pin="0000")
+    assert e.value.message_id == "card.one_try_left"
+    assert verifies_with_data(trace) == []  # the last try was not sent
+
+
+def test_staff_override_spends_the_last_try(demo_trust: TrustTable) -> None:
+    card, _ = card_for("taro", demo_trust)
+    info = card.read_basic_info(pin="4321", staff_override=True)
+    assert info.name == "佐藤　太郎"
+    assert card.tries(Credential.TEXT_PIN).verified
+
+
+def test_wrong_pin_with_staff_override_blocks(demo_trust: TrustTable) -> None:
+    card, _ = card_for("taro", demo_trust)
+    with pytest.raises(CredentialBlocked):
+        card.verify(Credential.TEXT_PIN, "0000", staff_override=True)
+
+
+def test_wrong_pin_reports_tries_left(demo_trust: TrustTable) -> None:
+    card, _ = card_for("hanako", demo_trust)
+    with pytest.raises(WrongCredential) as e:
+        card.verify(Credential.TEXT_PIN, "9999")
+    assert e.value.tries_left == 2 and e.value.params == {"tries": 2}
+    card.verify(Credential.TEXT_PIN, "1234")  # a correct PIN resets the counter
+    fresh, _ = MyNumberCard(card.transport, demo_trust), None
+    assert fresh.tries(Credential.TEXT_PIN).left == 3
+
+
+def test_blocked_card_sends_nothing(demo_trust: TrustTable) -> None:
+    card, trace = card_for("blocked", demo_trust)
+    with pytest.raises(CredentialBlocked):
+        card.read_basic_info(pin="0000", staff_override=True)
+    assert verifies_with_data(trace) == []
+
+
+@pytest.mark.parametrize("secret", ["123", "12345", "abcd", "１２３４", "123456789012"])
+def test_malformed_pin_is_not_sent(demo_trust: TrustTable, secret: str) -> None:
+    card, trace = card_for("hanako", demo_trust)
+    with pytest.raises(CredentialFormatError):
+        card.verify(Credential.TEXT_PIN, secret)
+    assert trace.exchanges == []
+
+
+def test_a_12_digit_number_is_never_sent_as_pin_b(demo_trust: TrustTable) -> None:
+    card, trace = card_for("hanako", demo_trust)
+    with pytest.raises(CredentialFormatError):
+        card.read_card_face("123456789012")  # the shape of 照合番号A
+    assert trace.exchanges == []
+
+
+def test_tampered_card_fails_integrity(demo_trust: TrustTable) -> None:
+    r = demo_resident("tampered")
+    card, _ = card_for("tampered", demo_trust)
+    reading = card.read(pin_b=r.pin_b)
+    assert reading.integrity is Integrity.FAILED
+    with pytest.raises(CardTampered):
+        reading.require_genuine(TODAY)
+
+
+def test_cloned_card_fails_internal_authentication(demo_trust: TrustTable) -> None:
+    r = demo_resident("cloned")
+    card, _ = card_for("cloned", demo_trust)
+    reading = card.read(pin_b=r.pin_b)
+    assert reading.integrity is Integrity.OK and reading.internal_auth is False
+    with pytest.raises(InternalAuthFailed):
+        reading.require_genuine(TODAY)
+
+
+def test_genuine_card_passes_internal_authentication_every_time(demo_trust: TrustTable) -> None:
+    r = demo_resident("hanako")
+    card, trace = card_for("hanako", demo_trust)
+    card.read_card_face(r.pin_b)
+    assert card.internal_authenticate() and card.internal_authenticate()
+    challenges = [resp for c, resp in trace.exchanges if c[1] == 0x84]
+    assert len(set(challenges)) == 2  # a fresh challenge each time
+
+
+def test_foreign_issuer_is_untrusted(demo_trust: TrustTable) -> None:
+    r = demo_resident("foreign")
+    card, _ = card_for("foreign", demo_trust)
+    reading = card.read(pin_b=r.pin_b)
+    assert reading.integrity is Integrity.UNTRUSTED_ISSUER
+    with pytest.raises(UntrustedIssuer):
+        reading.require_genuine(TODAY)
+
+
+def test_empty_trust_table_trusts_no_card() -> None:
+    card, _ = card_for("hanako", TrustTable())
+    assert card.read(pin="1234").integrity is Integrity.UNTRUSTED_ISSUER
+
+
+def test_expired_card(demo_trust: TrustTable) -> None:
+    r = demo_resident("expired")
+    card, _ = card_for("expired", demo_trust)
+    reading = card.read(pin_b=r.pin_b)
+    assert reading.face is not None and reading.face.expiry == date(2025, 4, 2)
+    with pytest.raises(CardExpired):
+        reading.require_genuine(TODAY)
+    reading.require_genuine(date(2025, 4, 2))  # valid through its last day
+
+
+def test_jpki_user_authentication(demo_trust: TrustTable) -> None:
+    card, _ = card_for("hanako", demo_trust)
+    auth = card.jpki_authenticate("1234", now=dt.datetime(2026, 11, 22, tzinfo=dt.UTC))
+    assert auth.not_before.date() == date(2023, 3, 1)
+    assert auth.not_after.date() == date(2028, 3, 5)  # the fifth birthday after issue
+    assert "Test JPKI" in auth.issuer
+
+
+def test_jpki_expired_certificate_is_refused_before_the_pin(demo_trust: TrustTable) -> None:
+    card, trace = card_for("expired", demo_trust)
+    with pytest.raises(CardExpired):
+        card.jpki_authenticate("2580", now=dt.datetime(2026, 11, 22, tzinfo=dt.UTC))
+    assert verifies_with_data(trace) == []
+
+
+def test_jpki_certificate_from_unknown_ca_is_untrusted() -> None:
+    card, trace = card_for("hanako", TrustTable())
+    with pytest.raises(UntrustedIssuer):
+        card.jpki_authenticate("1234")
+    assert verifies_with_data(trace) == []
+
+
+def test_jpki_signature_from_another_key_fails(demo_trust: TrustTable) -> None:
+    card, _ = card_for("hanako", demo_trust)
+    other = virtual_card("yoshio")
+    # swap the signing key for another card's: the certificate no longer matches the chip
+    jpki = card.transport.card.image.applications  # type: ignore[attr-defined]
+    aid = next(a for a in jpki if a.startswith(bytes.fromhex("D392F0")))
+    jpki[aid].private_keys[0x0017] = other.image.applications[aid].private_keys[0x0017]
+    with pytest.raises(InternalAuthFailed):
+        card.jpki_authenticate("1234", now=dt.datetime(2026, 11, 22, tzinfo=dt.UTC))
+
+
+def test_detection_hint_saves_the_select(demo_trust: TrustTable) -> None:
+    link = DirectLink(virtual_card("hanako"))
+    assert link.transmit(apdu.select_df(AID_TEXT)).ok
+    link.selected_aid = AID_TEXT
+    before = link.apdu_count
+    MyNumberCard(link, demo_trust).read_basic_info(pin="1234")
+    sent = link.apdu_count - before
+    assert sent == 1 + 1 + 2  # tries, verify, header + rest: no SELECT
