@@ -22,6 +22,7 @@ from kiosk.flows.rules import (
     Scheme,
     estimate,
 )
+from kiosk.store.audit import DATA_CATEGORIES
 from kiosk.ui.i18n_build import load_catalogs
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -42,7 +43,8 @@ def literal_ids() -> set[str]:
     for path in SOURCES:
         ids |= set(MINE.findall(path.read_text(encoding="utf-8")))
     # f-string stems ("procedures.form.survey.{...}") are covered by the enum sweep below
-    return {i for i in ids if not i.endswith((".", ".v1"))}
+    # audit data categories ("insurance.qualification") and schema names are not messages
+    return {i for i in ids if not i.endswith((".", ".v1")) and i not in DATA_CATEGORIES}
 
 
 def estimate_ids() -> set[str]:
