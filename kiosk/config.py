@@ -10,6 +10,7 @@ and document it in `assets/config.example.toml`.
 from __future__ import annotations
 
 import dataclasses
+import re
 import tomllib
 import types
 import typing
@@ -21,6 +22,8 @@ from kiosk.errors import ConfigError
 
 Role = Literal["clinic", "cityhall", "outreach"]
 Language = Literal["ja", "ja-easy", "en", "zh", "ko", "vi", "pt"]
+# Keys a switch interface commonly sends (Qt key names).
+SwitchKey = Literal["Space", "Return", "Enter", "Tab", "1", "2", "F1", "F2", "F3", "F4"]
 
 PROCEDURES_BY_ROLE: dict[str, tuple[str, ...]] = {
     "clinic": ("insurance",),
@@ -106,10 +109,15 @@ class FaceSettings:
 class SessionSettings:
     inactivity_s: int = 90
     warning_s: int = 30  # WCAG 2.2.1: at least 20 s to answer "continue?"
+    take_card_repeat_s: int = 8  # "please take your card" is spoken again this often
 
     def validate(self) -> None:
         if self.warning_s < 20:
             raise ValueError("warning_s must be at least 20 seconds (WCAG 2.2.1)")
+        if self.inactivity_s < 10:
+            raise ValueError("inactivity_s must be at least 10 seconds")
+        if not 3 <= self.take_card_repeat_s <= 60:
+            raise ValueError("take_card_repeat_s must be between 3 and 60 seconds")
 
 
 @dataclass(frozen=True)
@@ -117,6 +125,14 @@ class UiSettings:
     fullscreen: bool = False
     large_text: bool = False
     voice: bool = True
+    # Two-switch scanning for residents who cannot touch: one switch moves, one presses.
+    switch_scan: bool = False
+    switch_next_key: SwitchKey = "Space"
+    switch_select_key: SwitchKey = "Return"
+
+    def validate(self) -> None:
+        if self.switch_next_key == self.switch_select_key:
+            raise ValueError("switch_next_key and switch_select_key must differ")
 
 
 @dataclass(frozen=True)
@@ -164,6 +180,13 @@ class StaffMember:
     id: str
     role: Literal["supporter", "clerk", "admin"]
     pin_sha256: str  # hex SHA-256 of "<id>:<pin>"
+
+    def validate(self) -> None:
+        # The id goes into the audit log, which accepts only this shape (never a name).
+        if not re.fullmatch(r"[a-z][a-z0-9_-]{0,31}", self.id):
+            raise ValueError(f"staff id {self.id!r}: lower-case letters, digits, - or _ (max 32)")
+        if not re.fullmatch(r"[0-9a-fA-F]{64}", self.pin_sha256):
+            raise ValueError(f"staff {self.id!r}: pin_sha256 must be 64 hex digits")
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QKeyEvent, QPixmap, QResizeEvent
+from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
@@ -69,6 +69,18 @@ class SwitchKeys:
 
     next: Qt.Key = Qt.Key.Key_Space
     select: Qt.Key = Qt.Key.Key_Return
+
+    @classmethod
+    def from_names(cls, next_key: str, select_key: str) -> SwitchKeys:
+        """From `[ui] switch_next_key` / `switch_select_key` ("Space", "Return", "F1" ...)."""
+        return cls(_key(next_key), _key(select_key))
+
+
+def _key(name: str) -> Qt.Key:
+    seq = QKeySequence.fromString(name)
+    if seq.count() != 1:
+        raise ValueError(f"not a single key: {name!r}")
+    return seq[0].key()
 
 
 class Overlay(QWidget):

@@ -68,7 +68,8 @@ def test_settings_are_frozen() -> None:
 
 
 def test_staff_members_parse(tmp_path: Path) -> None:
-    p = write(tmp_path, '[staff]\nmembers = [{ id = "suzuki", role = "clerk", pin_sha256 = "ab" }]\n')
+    member = '{ id = "suzuki", role = "clerk", pin_sha256 = "' + "ab" * 32 + '" }'
+    p = write(tmp_path, f"[staff]\nmembers = [{member}]\n")
     s = config.load(p)
     assert s.staff.members[0].role == "clerk"
     assert s.staff.members[0].id == "suzuki"
