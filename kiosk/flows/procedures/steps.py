@@ -276,6 +276,23 @@ class ProcedureSteps:
         return req.to_submission(self.disasters, now, kiosk_id=self.kiosk_id, language=language,
                                  idempotency_key=idempotency_key)  # fmt: skip
 
+    def next_steps(
+        self,
+        procedure: str,
+        holder: CardHolder | None,
+        answers: Mapping[str, str],
+        *,
+        qualification: QualificationOutcome | None = None,
+    ) -> tuple[str, ...]:
+        """Message ids for the receipt's "what happens next", first one the most important."""
+        if procedure == "support-check":
+            return sc.next_steps()
+        if procedure == "insurance":
+            return insurance.next_steps(qualification or QualificationOutcome("waiting"))
+        if holder is None or procedure not in ("risai", "higai"):
+            return ("procedures.paper-route",)
+        return self.request(procedure, holder, answers, identity="card").next_steps()
+
 
 def _values(enum: type) -> set[str]:
     return {m.value for m in enum}  # type: ignore[attr-defined]

@@ -186,3 +186,14 @@ def test_insurance_consent_items_one_by_one_and_the_payload() -> None:
     assert body["consent"]["valid_until"] == "2026-11-23T09:30:00"
     assert body["qualification"]["usable"] is True
     assert sub.categories == ("insurance.qualification", "medication")
+
+
+def test_next_steps_for_the_receipt() -> None:
+    site = {"disaster": "typhoon", "survey": "site"}
+    assert STEPS.next_steps("risai", HOLDER, site)[0] == "procedures.next.risai.site"
+    own = {"disaster": "typhoon", "survey": "self"}
+    assert STEPS.next_steps("risai", HOLDER, own)[0] == "procedures.next.risai.self"
+    assert STEPS.next_steps("higai", HOLDER, {}) == ("procedures.next.higai",)
+    assert STEPS.next_steps("support-check", HOLDER, {}) == ("procedures.next.support-check",)
+    assert STEPS.next_steps("insurance", HOLDER, {})[0] == "procedures.next.insurance.certificate"
+    assert STEPS.next_steps("risai", None, {}) == ("procedures.paper-route",)
