@@ -3,8 +3,12 @@
 - `risai`: 罹災証明書 request (damage to the dwelling).
 - `higai`: 被災証明書 request (non-dwellings, vehicles, household goods).
 - `support_check`: questions → support estimates (`kiosk.flows.rules`).
-- `insurance`: health-insurance qualification display and consent (`kiosk.flows.qualification`).
+- `insurance`: health-insurance display and the clinic payload (`kiosk.flows.qualification`).
+- `common`: people, proxies, disasters, photos (`PhotoSource`, `PhotoSet`), checks.
+- `steps`: the procedures one question at a time for the session's `ProceduresPort`.
+- `documents`: receipt, data-use receipt, pre-filled / blank form, 委任状, support result sheet.
+- `catalog`: message text outside the Qt UI (`CatalogText`).
 
 Each request validates to a list of `Problem`s (translated message ids) and produces a payload
-dict matching `docs/schema/<kind>.v1.json`.
+dict matching `docs/schema/<kind>.v1.json`; photos go to the store as attachments.
 """
