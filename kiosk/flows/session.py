@@ -90,7 +90,6 @@ CHECK_REASONS = ("accessibility", "face_unavailable", "pin_blocked", "resident_c
 # "3 / 6": which of the six steps of a visit each page belongs to.
 STEPS_TOTAL = 6
 _STEP_OF_PAGE = {
-    Page.READING: 1,
     Page.CHOOSE_METHOD: 1,
     Page.PIN: 2,
     Page.PIN_LAST_TRY: 2,
@@ -165,6 +164,7 @@ class Visit:
     pin_tries_left: int | None = None
     last_try_allowed: bool = False
     face_attempts: int = 0
+    pin_b_wrong: int = 0
     face_running: bool = False
     procedure: str | None = None
     current: Question | None = None  # the question on screen
@@ -422,6 +422,14 @@ class SessionMachine:
         if tries == 1 and not self.visit.last_try_allowed:
             self._go(Page.PIN_LAST_TRY)  # the guard: never the last try without a person
             return
+        # Show "reading" first: the card takes a second, and the screen must not look frozen.
+        self._go(Page.READING)
+        visit_id = self.visit.id
+        self._ports.defer(lambda: self._verify_pin(visit_id, pin))
+
+    def _verify_pin(self, visit_id: str, pin: str) -> None:
+        if self.visit.id != visit_id or self.page is not Page.READING or not self.card_present:
+            return  # the card left, or the visit ended, before the reader was free
         card = self._ports.card
         try:
             if card is None:
@@ -436,6 +444,7 @@ class SessionMachine:
             elif e.tries_left == 1 and not self.visit.last_try_allowed:
                 self._go(Page.PIN_LAST_TRY)
             else:
+                self._go(Page.PIN)
                 self.view.show_message("ui.pin.wrong", tries=e.tries_left)
             return
         except KnownError as e:
@@ -452,6 +461,13 @@ class SessionMachine:
         if len(pin_b) != 14 or not pin_b.isdigit():
             self.view.show_message("ui.pin_b.fourteen_digits")
             return
+        self._go(Page.READING)
+        visit_id = self.visit.id
+        self._ports.defer(lambda: self._open_with_pin_b(visit_id, pin_b))
+
+    def _open_with_pin_b(self, visit_id: str, pin_b: str) -> None:
+        if self.visit.id != visit_id or self.page is not Page.READING or not self.card_present:
+            return
         card = self._ports.card
         try:
             if card is None:
@@ -460,10 +476,12 @@ class SessionMachine:
         except WrongSecret as e:
             method = self.visit.pin_b_for or Method.FACE
             self._audit("auth.attempt", method=method.value, outcome="failed", reason="pin_wrong")
-            if 0 <= e.tries_left <= 1:
-                # 照合番号B's retry limit is unconfirmed: fail safe to a person.
+            self.visit.pin_b_wrong += 1
+            # 照合番号B's retry limit is unconfirmed (3 or 10): fail safe to a person early.
+            if 0 <= e.tries_left <= 1 or (e.tries_left < 0 and self.visit.pin_b_wrong >= 2):
                 self._fail_to_counter("ui.pin_b.ask_staff")
             else:
+                self._go(Page.PIN_B)
                 self.view.show_message("ui.pin_b.wrong")
             return
         except KnownError as e:

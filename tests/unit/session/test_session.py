@@ -9,7 +9,7 @@ import pytest
 
 from kiosk.flows.ports import FaceVerdict
 from kiosk.flows.session import Page, SessionMachine
-from tests.helpers.session import HANAKO, TARO, FakeCard, Resident, World
+from tests.helpers.session import HANAKO, TARO, Deferred, FakeCard, Resident, World
 
 
 class View:
@@ -523,3 +523,26 @@ def test_face_retry_uses_the_enrolled_photo() -> None:
     session.start_face_check()
     assert session.page is Page.READBACK
     assert world.face.photos_seen == [HANAKO.photo]  # enrolled once, retried once
+
+
+def test_pin_is_checked_after_the_reading_screen_and_not_if_the_card_left() -> None:
+    world = World(defer=Deferred(immediate=False))
+    session, _, _ = start(world)
+    card = place(session, world)
+    world.defer.run()
+    session.choose_method("pin")
+    session.enter_pin("1234")
+    assert session.page is Page.READING and card.verify_calls == 0
+    take(session, world)
+    world.defer.run()  # the queued check finds the visit gone and does nothing
+    assert card.verify_calls == 0 and session.page is Page.WELCOME
+
+
+def test_wrong_pin_b_twice_goes_to_a_person() -> None:
+    session, view, world = start()
+    place(session, world)
+    session.choose_method("face")
+    session.enter_pin_b("1" * 14)
+    assert session.page is Page.PIN_B and view.last_message() == "ui.pin_b.wrong"
+    session.enter_pin_b("2" * 14)
+    assert session.page is Page.HANDOFF and view.last_message() == "ui.pin_b.ask_staff"
