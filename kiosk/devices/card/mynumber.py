@@ -145,6 +145,7 @@ class MyNumberCard:
         self._ap: bytes | None = transport.selected_aid
         self._verified: set[Credential] = set()
         self._sfi = True  # short-EF addressing until the card refuses it
+        self.max_read = transport.max_read  # lowered to 256 if the card refuses extended length
         self._text: TextRecord | None = None
         self._face: CardFace | None = None
         self.apdus = 0
@@ -185,10 +186,11 @@ class MyNumberCard:
         total = hlen + vlen
         data = bytearray(first[:total])
         while len(data) < total:
-            want = min(self.transport.max_read, total - len(data))
+            want = min(self.max_read, total - len(data))
             resp = self._send(apdu.read_binary(len(data), want))
             if resp.sw == apdu.SW_WRONG_LENGTH and want > apdu.SHORT_MAX:
-                continue  # the transport lowered max_read; ask again in short chunks
+                self.max_read = apdu.SHORT_MAX  # no extended length after all: short chunks
+                continue
             if resp.sw not in (apdu.SW_OK, apdu.SW_END_OF_FILE) or not resp.data:
                 _expect_ok(resp, f"READ BINARY {fid:04X}")
                 raise CardProtocolError(f"EF {fid:04X} ends before its TLV does")

@@ -163,8 +163,6 @@ class PcscCard:
         ):  # T=0: wrong Le, card says the right one
             resp = self._raw(Command(command.cla, command.ins, command.p1, command.p2,
                                      command.data, (resp.sw & 0xFF) or 256).encode())  # fmt: skip
-        if resp.sw == apdu.SW_WRONG_LENGTH and self.max_read > apdu.SHORT_MAX and command.le:
-            self.max_read = apdu.SHORT_MAX  # the reader or card refused extended length
         return resp
 
     def _raw(self, raw: bytes) -> Response:

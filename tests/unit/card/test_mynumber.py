@@ -245,3 +245,27 @@ def test_detection_hint_saves_the_select(demo_trust: TrustTable) -> None:
     MyNumberCard(link, demo_trust).read_basic_info(pin="1234")
     sent = link.apdu_count - before
     assert sent == 1 + 1 + 2  # tries, verify, header + rest: no SELECT
+
+
+def test_card_without_extended_length_is_read_in_short_chunks(demo_trust: TrustTable) -> None:
+    r = demo_resident("hanako")
+    trace = ApduTrace()
+    chip = virtual_card("hanako", trace)
+    chip.extended_length = False
+    card = MyNumberCard(DirectLink(chip, max_read=65535), demo_trust)  # the ATR promised it
+    reading = card.read(pin_b=r.pin_b)
+    assert reading.integrity is Integrity.OK and reading.internal_auth
+    assert card.max_read == apdu.SHORT_MAX
+    refused = [c for c, resp in trace.exchanges if resp[-2:] == b"\x67\x00"]
+    assert len(refused) == 1  # asked once, then remembered
+
+
+def test_card_without_short_ef_addressing_is_read_by_select(demo_trust: TrustTable) -> None:
+    r = demo_resident("hanako")
+    trace = ApduTrace()
+    chip = virtual_card("hanako", trace)
+    chip.short_ef = False
+    reading = MyNumberCard(DirectLink(chip, max_read=65535), demo_trust).read(pin_b=r.pin_b)
+    assert reading.integrity is Integrity.OK and reading.internal_auth
+    selects = [c for c in trace.commands if c.ins == 0xA4 and c.p1 == 0x02]
+    assert {int.from_bytes(c.data, "big") for c in selects} == {0x02, 0x03, 0x04, 0x12, 0x15}

@@ -38,6 +38,12 @@ def _sw(sw: int, data: bytes = b"") -> Response:
     return Response(data, sw)
 
 
+def _uses_short_ef(c: Command) -> bool:
+    if c.ins == 0xB0:
+        return bool(c.p1 & 0x80)
+    return c.ins == 0x20 and c.p2 & 0xE0 == 0x80 and c.p2 != 0x80
+
+
 class VirtualCard:
     """What vpcd talks to: an ATR, power, reset, and one APDU at a time."""
 
@@ -68,9 +74,17 @@ class VirtualMyNumberCard(VirtualCard):
     `on_apdu(command, response)` (optional) sees every exchange (tests trace with it).
     """
 
-    def __init__(self, image: CardImage, on_apdu: Callable[[bytes, bytes], None] | None = None):
+    def __init__(
+        self,
+        image: CardImage,
+        on_apdu: Callable[[bytes, bytes], None] | None = None,
+        extended_length: bool = True,
+        short_ef: bool = True,
+    ) -> None:
         self.image = image
         self.on_apdu = on_apdu
+        self.extended_length = extended_length  # False: like a chip or reader without it
+        self.short_ef = short_ef  # False: SFI forms of READ BINARY / VERIFY answer 6A86
         self._lock = threading.Lock()
         self._ap: Application | None = None
         self._ef: int | None = None
@@ -103,7 +117,13 @@ class VirtualMyNumberCard(VirtualCard):
             except ValueError:
                 resp = _sw(apdu.SW_WRONG_LENGTH)
             else:
-                resp = self._dispatch(cmd)
+                extended = len(cmd.data) > 255 or (cmd.le or 0) > apdu.SHORT_MAX
+                if extended and not self.extended_length:
+                    resp = _sw(apdu.SW_WRONG_LENGTH)
+                elif not self.short_ef and _uses_short_ef(cmd):
+                    resp = _sw(apdu.SW_WRONG_P1P2)
+                else:
+                    resp = self._dispatch(cmd)
             out = resp.encode()
         if self.on_apdu is not None:
             self.on_apdu(raw, out)
