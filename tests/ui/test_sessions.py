@@ -190,7 +190,9 @@ def test_language_switch_mid_visit_keeps_everything(
     assert k.speech.said[-1][0] == "en"
     k.tap("languageButton")
     k.tap("lang_ja-easy")
-    assert "うまれ" in k.window.pages[Page.READBACK].question.text()
+    easy = k.window.pages[Page.READBACK].question
+    assert "生まれ" in easy.text() and easy.hasHeightForWidth()  # drawn with furigana above
+    assert "うまれ" in k.speech.said[-1][1]  # and the voice reads the reading
     k.tap("readbackYes")
     k.tap("servicesFinish")
     k.take()
@@ -387,3 +389,23 @@ def test_taps_and_screens_from_card_to_receipt(qtbot: QtBot, translations: Trans
     assert counts["risai/pin"]["taps_to_prove_identity"] == 6  # method, 4 digits, OK
     TAPS_FILE.parent.mkdir(exist_ok=True)
     TAPS_FILE.write_text(json.dumps(counts, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def test_take_card_is_repeated_until_the_card_is_removed(
+    qtbot: QtBot, translations: Translations
+) -> None:
+    k = Kiosk(qtbot, translations.use)
+    k.place(HANAKO)
+    k.world.clock.advance(k.session.inactivity_s + k.session.warning_s)
+    k.session.tick()
+    k.session.tick()
+    assert k.page is Page.TAKE_CARD
+    timer = k.window._take_card_timer
+    assert timer.isActive()
+    said = len(k.speech.said)
+    timer.timeout.emit()  # the repeat, without waiting for it
+    timer.timeout.emit()
+    assert [t for _, t in k.speech.said[said:]] == [k.speech.said[said][1]] * 2
+    assert "カードをお取りください" in k.speech.said[-1][1]
+    k.take()
+    assert not timer.isActive() and k.page is Page.WELCOME
