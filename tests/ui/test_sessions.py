@@ -396,9 +396,10 @@ def test_take_card_is_repeated_until_the_card_is_removed(
 ) -> None:
     k = Kiosk(qtbot, translations.use)
     k.place(HANAKO)
-    k.world.clock.advance(k.session.inactivity_s + k.session.warning_s)
-    k.session.tick()
-    k.session.tick()
+    k.world.clock.advance(k.session.inactivity_s)
+    k.session.tick()  # the warning
+    k.world.clock.advance(k.session.warning_s)
+    k.session.tick()  # the wipe: the card is still on the reader
     assert k.page is Page.TAKE_CARD
     timer = k.window._take_card_timer
     assert timer.isActive()
