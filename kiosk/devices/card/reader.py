@@ -9,6 +9,8 @@ make ATRs up).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from smartcard import scard
 
 from kiosk.devices.card import apdu
@@ -153,17 +155,8 @@ class PcscCard:
             self._ctx = None
 
     def transmit(self, command: Command) -> Response:
-        """Send one command; 61xx/6Cxx are followed up (T=0) and counted as APDUs sent."""
-        resp = self._raw(command.encode())
-        while resp.sw >> 8 == 0x61:  # T=0: more data waiting
-            more = self._raw(Command(0x00, 0xC0, 0, 0, le=(resp.sw & 0xFF) or 256).encode())
-            resp = Response(resp.data + more.data, more.sw)
-        if (
-            resp.sw >> 8 == 0x6C and command.le is not None
-        ):  # T=0: wrong Le, card says the right one
-            resp = self._raw(Command(command.cla, command.ins, command.p1, command.p2,
-                                     command.data, (resp.sw & 0xFF) or 256).encode())  # fmt: skip
-        return resp
+        """Send one command; T=0's 61xx/6Cxx follow-ups are sent and counted as APDUs."""
+        return complete_t0(command, self._raw)
 
     def _raw(self, raw: bytes) -> Response:
         if self._card is None:
@@ -182,6 +175,20 @@ class PcscCard:
             return Response.decode(data)
         except ValueError:
             raise CardProtocolError("the reader returned no status word") from None
+
+
+def complete_t0(command: Command, send: Callable[[bytes], Response]) -> Response:
+    """Follow a T=0 card's 61xx (GET RESPONSE for the rest) and 6Cxx (send again with its Le)."""
+    resp = send(command.encode())
+    if resp.sw >> 8 == 0x6C and command.le is not None:
+        fixed = Command(command.cla, command.ins, command.p1, command.p2, command.data,
+                        (resp.sw & 0xFF) or 256)  # fmt: skip
+        resp = send(fixed.encode())
+    data = resp.data
+    while resp.sw >> 8 == 0x61:
+        resp = send(Command(0x00, 0xC0, 0x00, 0x00, le=(resp.sw & 0xFF) or 256).encode())
+        data += resp.data
+    return Response(data, resp.sw)
 
 
 def is_my_number_card(card: PcscCard) -> bool:

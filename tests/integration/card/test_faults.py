@@ -23,6 +23,7 @@ from kiosk.devices.card.reader import open_my_number_card
 from kiosk.devices.card.transport import AID_FACE
 from kiosk.devices.card.trust import TrustTable
 from kiosk.devices.card.virtual import VirtualCardSlot, demo_resident
+from kiosk.devices.card.virtual.image import _fake_number
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.pcscd
@@ -81,6 +82,8 @@ def test_valid_card_reads_with_exactly_the_issue_fields(
     assert out["card_expiry"] == "2033-03-05" and out["photo_format"] == "jp2"
     assert out["integrity"] == "ok" and out["internal_auth"] == "ok"
     assert isinstance(out["apdus"], int) and 10 < out["apdus"] < 30
+    number = _fake_number(demo_resident("hanako")).decode()  # what EF 0001 of this card holds
+    assert number not in json.dumps(out)
 
 
 def test_name_outside_common_sets(card_slot: VirtualCardSlot, read_card: Reader) -> None:
