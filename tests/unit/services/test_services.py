@@ -1,0 +1,670 @@
+"""SiteServices over a real store in a temporary data dir: the questions each procedure asks,
+what lands in the outbox, the problems that are asked again, results the resident reads, and
+the PDFs they take home (read back with pdftotext, deleted when the visit ends)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+import unicodedata
+from collections.abc import Callable, Iterator, Mapping
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from kiosk.config import Settings, SiteSettings
+from kiosk.errors import KnownError
+from kiosk.flows.ports import CardHolder, Question, Receipt, ReceiptLine, Submission
+from kiosk.flows.procedures.common import Cause, Disaster
+from kiosk.flows.qualification import DemoQualificationSource
+from kiosk.flows.services import PaperRoute, SiteServices
+from kiosk.flows.session import Page, SessionMachine
+from kiosk.paths import DataDir
+from kiosk.store import Store, verify_envelope
+from tests.helpers.procedures import DISASTERS, Camera
+from tests.helpers.session import HANAKO, FakeCard, World
+
+JST = timezone(timedelta(hours=9))
+SCHEMAS = Path(__file__).resolve().parents[3] / "docs" / "schema"
+HOLDER = CardHolder("山田\u3000花子", date(1940, 4, 1), "東京都千代田区霞が関１－２－３", "2")
+RESPONSIBLE = "○○市 危機管理課（個人情報保護責任者）"
+
+
+class SiteClock:
+    """`ports.Clock` at a fixed moment after the demo typhoon."""
+
+    def __init__(self) -> None:
+        self.at = datetime(2026, 11, 22, 9, 30, tzinfo=JST)
+
+    def now(self) -> datetime:
+        return self.at
+
+    def monotonic(self) -> float:
+        return 0.0
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    settings = dataclasses.replace(
+        Settings(), site=SiteSettings(kiosk_id="kiosk-07", responsible=RESPONSIBLE)
+    )
+    with Store.open(DataDir(tmp_path / "data"), settings) as s:
+        yield s
+
+
+def services(
+    store: Store, *, camera: bool = True, disasters: list[Disaster] | None = None
+) -> SiteServices:
+    return SiteServices(
+        store,
+        store.settings,
+        SiteClock(),
+        qualification=DemoQualificationSource(),
+        disasters=DISASTERS if disasters is None else disasters,
+        camera=Camera() if camera else None,
+    )
+
+
+@dataclasses.dataclass
+class Walk:
+    """One procedure answered the way a resident would: the questions seen, and the taps."""
+
+    questions: list[Question]
+    answers: dict[str, str]
+    taps: int
+
+    @property
+    def ids(self) -> list[str]:
+        return [q.id for q in self.questions]
+
+
+Answer = str | Callable[[Question], str]
+
+
+def walk(
+    svc: SiteServices,
+    procedure: str,
+    picks: Mapping[str, Answer],
+    holder: CardHolder | None = HOLDER,
+) -> Walk:
+    """Answer every question from `picks` (a photo question takes a photo) until done.
+    Taps: one per choice or photo; digits plus "決定" for a number."""
+    answers: dict[str, str] = {}
+    seen: list[Question] = []
+    taps = 0
+    for _ in range(60):
+        q = svc.next_question(procedure, holder, answers)
+        if q is None:
+            return Walk(seen, answers, taps)
+        assert q.problem_id == "", f"{q.id} asked again: {q.problem_id}"
+        seen.append(q)
+        if q.kind == "photo":
+            value = svc.take_photo(q.id)
+            taps += 1
+        else:
+            pick = picks[q.id]
+            value = pick(q) if callable(pick) else pick
+            if q.kind == "choice":
+                assert value in {c.value for c in q.choices}, (q.id, value)
+                taps += 1
+            else:
+                assert value.isdigit() and len(value) <= q.max_digits
+                taps += len(value) + 1
+        answers[q.id] = value
+    raise AssertionError("the questions never end")
+
+
+def submit(
+    svc: SiteServices,
+    procedure: str,
+    answers: Mapping[str, str],
+    holder: CardHolder | None = HOLDER,
+    method: str = "pin",
+) -> Receipt:
+    return svc.submit(Submission(procedure, holder, dict(answers), method, "ja"))
+
+
+def envelope(store: Store, reference: str) -> dict[str, object]:
+    doc = store.read(reference)
+    assert verify_envelope(doc)
+    return doc
+
+
+def pdf_text(path: Path) -> str:
+    out = subprocess.run(
+        ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    return "".join(unicodedata.normalize("NFKC", out).split())
+
+
+def norm(s: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", s).split())
+
+
+RISAI_SITE = {
+    "disaster": "typhoon",
+    "property_here": "yes",
+    "dwelling": "yes",
+    "flooding": "none",
+    "damage.1": "roof",
+    "damage.2": "none",
+    "light": "no",
+    "phone": "09012345678",
+}
+RISAI_SELF = {
+    **RISAI_SITE,
+    "flooding": "below-floor",
+    "flood_depth_cm": "30",
+    "light": "yes",
+    "survey": "self",
+    "self_consent": "agree",
+}
+HIGAI = {
+    "disaster": "typhoon",
+    "property_here": "yes",
+    "item.1.kind": "vehicle",
+    "item.1.damage": "flooded",
+    "item.2.kind": "none",
+    "phone": "0312345678",
+}
+SUPPORT = {
+    "has_certificate": "yes",
+    "grade": "zenkai",
+    "household": "2",
+    "long_term_evacuation": "no",
+    "plan": "build",
+    "rented_first": "no",
+    "death": "no",
+    "disability": "no",
+    "injured": "no",
+    "goods_lost": "no",
+    "dwelling_lost": "no",
+    "wants_loan_check": "no",
+}
+INSURANCE = {"consent.medication": "yes", "consent.health-check": "no"}
+CARD_FACTS = {"name", "birth_date", "address", "birth-date"}
+
+
+# -- 罹災証明書 ---------------------------------------------------------------------------------
+
+
+def test_risai_site_survey_asks_a_few_taps_and_never_what_the_card_gave(store: Store) -> None:
+    svc = services(store)
+    w = walk(svc, "risai", RISAI_SITE)
+    assert w.ids == [
+        "disaster", "property_here", "dwelling", "flooding", "damage.1", "damage.2", "light",
+        "phone",
+    ]  # fmt: skip
+    assert not CARD_FACTS & set(w.ids)
+    disaster = w.questions[0]
+    assert [c.value for c in disaster.choices] == ["typhoon"]  # closed and future ones hidden
+    assert "令和8年台風第15号" in disaster.choices[0].message_id
+    assert w.questions[-1].kind == "number" and w.questions[-1].max_digits == 11
+    assert "contact" in w.questions[-1].categories
+
+
+def test_risai_submission_lands_in_the_outbox_signed_and_valid(store: Store) -> None:
+    svc = services(store)
+    w = walk(svc, "risai", RISAI_SITE)
+    receipt = submit(svc, "risai", w.answers)
+    assert store.references() == [receipt.reference]
+    assert store.outbox_status().pending == 1
+    doc = envelope(store, receipt.reference)
+    assert doc["kind"] == "risai" and doc["kiosk_id"] == "kiosk-07"
+    payload = doc["payload"]
+    assert isinstance(payload, dict)
+    jsonschema.validate(payload, json.loads((SCHEMAS / "risai.v1.json").read_text()))
+    assert payload["applicant"]["name"] == HOLDER.name
+    assert payload["property"]["same_as_card_address"] is True
+    assert payload["damage"]["parts"] == ["roof"]
+    assert payload["survey"]["method"] == "site"
+    assert payload["contact"] == {"phone": "09012345678"}
+    assert doc["attachments"] == []
+    assert receipt.next_steps[0] == "procedures.next.risai.site"
+    assert receipt.next_steps_id == "procedures.next.risai.site"
+
+
+def test_risai_self_assessment_takes_the_photos_and_attaches_them(store: Store) -> None:
+    svc = services(store)
+    w = walk(svc, "risai", RISAI_SELF)
+    photos = [q.id for q in w.questions if q.kind == "photo"]
+    assert photos == [
+        "photo.front", "photo.back", "photo.left", "photo.right", "photo.closeup",
+        "photo.flood-depth",
+    ]  # fmt: skip
+    assert all(q.categories == ("damage.photos",) for q in w.questions if q.kind == "photo")
+    receipt = submit(svc, "risai", w.answers)
+    doc = envelope(store, receipt.reference)
+    payload = doc["payload"]
+    assert isinstance(payload, dict) and isinstance(doc["attachments"], list)
+    jsonschema.validate(payload, json.loads((SCHEMAS / "risai.v1.json").read_text()))
+    assert payload["survey"] == {
+        "method": "self", "self_assessment_consent": True, "consented_grade": "ichibu-sonkai"
+    }  # fmt: skip
+    assert len(doc["attachments"]) == 6
+    assert [p["sha256"] for p in payload["photos"]] == [a["sha256"] for a in doc["attachments"]]
+    assert svc.photo("photo.front") is None  # dropped once submitted
+
+
+def test_a_retaken_photo_replaces_the_first(store: Store) -> None:
+    svc = services(store)
+    first = svc.take_photo("photo.front")
+    before = svc.photo("photo.front")
+    second = svc.take_photo("photo.front")
+    assert first != second and svc.photo("photo.front") != before
+
+
+def test_without_a_camera_self_assessment_is_never_offered(store: Store) -> None:
+    w = walk(services(store, camera=False), "risai", RISAI_SELF)
+    assert "light" not in w.ids and "survey" not in w.ids
+    assert not [q for q in w.questions if q.kind == "photo"]
+
+
+def test_heavy_damage_never_offers_self_assessment(store: Store) -> None:
+    picks = {**RISAI_SITE, "damage.1": "foundation"}
+    w = walk(services(store), "risai", picks)
+    assert "light" not in w.ids
+
+
+def test_a_wrong_phone_number_is_asked_again_with_a_plain_message(store: Store) -> None:
+    svc = services(store)
+    answers = {**RISAI_SITE, "phone": "12345"}
+    q = svc.next_question("risai", HOLDER, answers)
+    assert q is not None and q.id == "phone"
+    assert q.problem_id == "procedures.error.phone-digits"
+    assert dict(q.problem_params) == {"count": 5}
+    answers["phone"] = "0312345678"
+    assert svc.next_question("risai", HOLDER, answers) is None
+
+
+def test_not_a_dwelling_is_asked_again_pointing_to_the_higai_request(store: Store) -> None:
+    svc = services(store)
+    answers = {"disaster": "typhoon", "property_here": "yes", "dwelling": "no"}
+    q = svc.next_question("risai", HOLDER, answers)
+    assert q is not None and q.id == "dwelling"
+    assert q.problem_id == "procedures.error.not-dwelling-use-higai"
+
+
+def test_a_disaster_no_longer_active_is_asked_again(store: Store) -> None:
+    svc = services(store)
+    q = svc.next_question("risai", HOLDER, {"disaster": "closed"})
+    assert q is not None and q.id == "disaster"
+    assert q.problem_id == "procedures.error.disaster-not-active"
+
+
+def test_a_flood_depth_out_of_range_is_asked_again(store: Store) -> None:
+    svc = services(store)
+    answers = {**RISAI_SELF, "flood_depth_cm": "5000"}
+    q = svc.next_question("risai", HOLDER, answers)
+    assert q is not None and q.id == "flood_depth_cm"
+    assert q.problem_id == "procedures.error.flood-depth"
+
+
+def test_a_problem_found_only_at_submit_goes_to_the_counter_and_stores_nothing(
+    store: Store,
+) -> None:
+    svc = services(store)
+    answers = {**RISAI_SITE, "phone": "0120"}  # the session would have asked again
+    with pytest.raises(KnownError) as e:
+        submit(svc, "risai", answers)
+    assert e.value.message_id == "procedures.error.phone-digits"
+    assert store.references() == []
+
+
+def test_damaged_place_elsewhere_prints_the_form_for_the_counter(store: Store) -> None:
+    svc = services(store)
+    w = walk(svc, "risai", {"disaster": "typhoon", "property_here": "elsewhere"})
+    assert w.ids == ["disaster", "property_here"]
+    with pytest.raises(PaperRoute) as e:
+        submit(svc, "risai", w.answers)
+    assert e.value.message_id == "services.paper.elsewhere"
+    assert store.references() == []
+    (form,) = svc.pdfs
+    text = pdf_text(form)
+    assert norm(HOLDER.name) in text and norm("令和8年台風第15号") in text
+
+
+def test_without_a_card_the_blank_form_is_printed(store: Store) -> None:
+    svc = services(store)
+    assert svc.next_question("risai", None, {}) is None
+    with pytest.raises(PaperRoute) as e:
+        submit(svc, "risai", {}, holder=None, method="staff")
+    assert e.value.message_id == "services.paper.no-card"
+    (form,) = svc.pdfs
+    assert norm("氏名") in pdf_text(form)
+    assert store.references() == []
+
+
+# -- 被災証明書 ---------------------------------------------------------------------------------
+
+
+def test_higai_one_vehicle_with_its_photo(store: Store) -> None:
+    svc = services(store)
+    w = walk(svc, "higai", HIGAI)
+    assert w.ids == [
+        "disaster", "property_here", "item.1.kind", "item.1.damage", "item.1.photo",
+        "item.2.kind", "phone",
+    ]  # fmt: skip
+    receipt = submit(svc, "higai", w.answers)
+    doc = envelope(store, receipt.reference)
+    payload = doc["payload"]
+    assert isinstance(payload, dict) and isinstance(doc["attachments"], list)
+    jsonschema.validate(payload, json.loads((SCHEMAS / "higai.v1.json").read_text()))
+    assert [i["kind"] for i in payload["items"]] == ["vehicle"]
+    assert payload["photos"][0]["item"] == 0
+    assert len(doc["attachments"]) == 1
+
+
+def test_higai_stops_offering_items_at_five(store: Store) -> None:
+    picks: dict[str, Answer] = {
+        "disaster": "typhoon",
+        "property_here": "yes",
+        "phone": "0312345678",
+    }
+    for n in range(1, 6):
+        picks[f"item.{n}.kind"] = "household-goods"
+        picks[f"item.{n}.damage"] = "flooded"
+    svc = services(store)
+    w = walk(svc, "higai", picks)
+    assert "item.6.kind" not in w.ids and w.ids[-1] == "phone"
+    receipt = submit(svc, "higai", w.answers)
+    payload = envelope(store, receipt.reference)["payload"]
+    assert isinstance(payload, dict) and len(payload["items"]) == 5
+
+
+def test_photos_of_one_visit_never_reach_another(store: Store) -> None:
+    svc = services(store)
+    w = walk(svc, "higai", HIGAI)
+    svc.visit_ended()
+    with pytest.raises(KnownError) as e:
+        submit(svc, "higai", w.answers)
+    assert e.value.message_id == "procedures.error.item-photo-missing"
+    assert store.references() == []
+
+
+def test_higai_without_a_camera_prints_the_form_and_sends_to_the_counter(store: Store) -> None:
+    svc = services(store, camera=False)
+    w = walk(svc, "higai", HIGAI)
+    assert "item.1.photo" not in w.ids
+    with pytest.raises(PaperRoute) as e:
+        submit(svc, "higai", w.answers)
+    assert e.value.message_id == "services.paper.photos"
+    assert len(svc.pdfs) == 1 and store.references() == []
+
+
+# -- support check ------------------------------------------------------------------------------
+
+
+def lines_of(receipt: Receipt, kind: str) -> list[ReceiptLine]:
+    return [line for line in receipt.lines if line.kind == kind]
+
+
+def test_support_check_shows_the_likely_amount_the_rules_and_the_documents(store: Store) -> None:
+    svc = services(store)
+    w = walk(svc, "support-check", SUPPORT)
+    assert w.ids == list(SUPPORT)  # one disaster active: not asked
+    household = w.questions[w.ids.index("household")]
+    assert household.kind == "number" and household.categories == ("household",)
+    receipt = submit(svc, "support-check", w.answers)
+    assert lines_of(receipt, "heading")[0].message_id == "scheme.rebuild-support"
+    (result,) = lines_of(receipt, "result")
+    assert result.message_id == "rules.result.likely"
+    assert dict(result.params) == {"amount": "3,000,000"}  # 全壊 100万 + 建設 200万
+    rules = lines_of(receipt, "rule")
+    assert [r.message_id for r in rules] == ["rules.rebuild-support.zenkai"]
+    assert dict(rules[0].params)["build"] == "2,000,000"
+    assert [d.message_id for d in lines_of(receipt, "deadline")] == [
+        "rules.deadline.basic", "rules.deadline.addition"
+    ]  # fmt: skip
+    assert "documents.risai-certificate" in [d.message_id for d in lines_of(receipt, "document")]
+    assert receipt.next_steps == ("procedures.next.support-check",)
+
+
+def test_support_check_for_one_person_is_three_quarters(store: Store) -> None:
+    svc = services(store)
+    receipt = submit(svc, "support-check", {**SUPPORT, "household": "1"})
+    (result,) = lines_of(receipt, "result")
+    assert dict(result.params) == {"amount": "2,250,000"}
+
+
+def test_support_check_record_holds_no_name_address_or_birth_date(store: Store) -> None:
+    svc = services(store)
+    receipt = submit(svc, "support-check", {**SUPPORT, "wants_loan_check": "yes",
+                                            "income_yen": "287"})  # fmt: skip
+    doc = envelope(store, receipt.reference)
+    text = json.dumps(doc, ensure_ascii=False)
+    for fact in (HOLDER.name, HOLDER.address, "1940-04-01", "2870000"):
+        assert fact not in text
+    payload = doc["payload"]
+    assert isinstance(payload, dict)
+    jsonschema.validate(payload, json.loads((SCHEMAS / "support-check.v1.json").read_text()))
+    assert payload["answers"]["income_given"] is True
+    schemes = [e["scheme"] for e in payload["estimates"]]
+    assert schemes == ["rebuild-support", "relief-loan"]
+
+
+def test_support_check_household_out_of_range_is_asked_again(store: Store) -> None:
+    svc = services(store)
+    q = svc.next_question("support-check", HOLDER, {**SUPPORT, "household": "0"})
+    assert q is not None and q.id == "household"
+    assert q.problem_id == "procedures.error.household-range"
+
+
+def test_support_check_asks_the_disaster_when_several_are_active(store: Store) -> None:
+    rain = Disaster("rain", "令和8年7月豪雨", date(2026, 7, 4), Cause.HEAVY_RAIN, True)
+    svc = services(store, disasters=[*DISASTERS, rain])
+    q = svc.next_question("support-check", HOLDER, {})
+    assert q is not None and q.id == "disaster"
+    assert [c.value for c in q.choices] == ["typhoon", "rain"]  # newest first
+
+
+def test_support_check_without_a_card_still_works(store: Store) -> None:
+    svc = services(store)
+    w = walk(svc, "support-check", SUPPORT, holder=None)
+    receipt = submit(svc, "support-check", w.answers, holder=None, method="staff")
+    assert lines_of(receipt, "result")
+
+
+# -- insurance ----------------------------------------------------------------------------------
+
+
+def test_insurance_asks_the_two_consents_as_medical_questions(store: Store) -> None:
+    w = walk(services(store), "insurance", INSURANCE)
+    assert w.ids == ["consent.medication", "consent.health-check"]
+    assert all(q.medical for q in w.questions)
+    assert all(q.help_id.endswith(".explain") for q in w.questions)
+
+
+def test_insurance_shows_the_qualification_and_sends_only_status_and_consent(
+    store: Store,
+) -> None:
+    svc = services(store)
+    w = walk(svc, "insurance", INSURANCE)
+    receipt = submit(svc, "insurance", w.answers)
+    assert receipt.lines[0].message_id == "insurance.validity.1"
+    fields = [line.message_id for line in lines_of(receipt, "field")]
+    assert "insurance.field.insurer" in fields and "insurance.field.copayment" in fields
+    notes = [line.message_id for line in lines_of(receipt, "note")]
+    assert "insurance.consent.medication" in notes
+    assert "insurance.consent.health-check" not in notes
+    payload = envelope(store, receipt.reference)["payload"]
+    assert isinstance(payload, dict)
+    jsonschema.validate(payload, json.loads((SCHEMAS / "insurance.v1.json").read_text()))
+    assert payload["consent"]["items"] == ["medication"]
+    assert payload["qualification"]["usable"] is True
+    assert HOLDER.name not in json.dumps(payload, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("case", ["invalid", "invalid-new", "not-found", "multiple"])
+def test_insurance_never_reads_as_uninsured(store: Store, case: str) -> None:
+    source = DemoQualificationSource()
+    source.use_case(case)
+    svc = SiteServices(store, store.settings, SiteClock(), qualification=source,
+                       disasters=DISASTERS)  # fmt: skip
+    receipt = submit(svc, "insurance", {"consent.medication": "no", "consent.health-check": "no"})
+    assert receipt.lines[0].message_id.startswith("insurance.validity.")
+    notes = [line.message_id for line in lines_of(receipt, "note")]
+    assert {"insurance.route.certificate", "insurance.route.staff"} <= set(notes)
+    assert "services.consent.none" in notes
+    assert receipt.next_steps == (
+        "procedures.next.insurance.certificate", "procedures.next.insurance.staff"
+    )  # fmt: skip
+
+
+def test_insurance_without_a_qualification_source_offers_the_certificate_route(
+    store: Store,
+) -> None:
+    svc = SiteServices(store, store.settings, SiteClock(), disasters=DISASTERS)
+    receipt = submit(svc, "insurance", INSURANCE)
+    assert receipt.lines[0].message_id == "insurance.outcome.unreadable"
+
+
+def test_insurance_without_a_card_goes_to_the_counter(store: Store) -> None:
+    svc = services(store)
+    assert svc.next_question("insurance", None, {}) is None
+    with pytest.raises(PaperRoute):
+        submit(svc, "insurance", {}, holder=None, method="staff")
+
+
+# -- take-home documents ------------------------------------------------------------------------
+
+
+def test_receipt_and_data_use_receipt_are_written_and_deleted_when_the_visit_ends(
+    store: Store,
+) -> None:
+    svc = services(store)
+    receipt = submit(svc, "risai", walk(svc, "risai", RISAI_SITE).answers, method="face")
+    assert receipt.printed is False  # no [printer] name: PDFs only
+    pdfs = svc.pdfs
+    names = sorted(p.name for p in pdfs)
+    assert names == [f"data-use-{receipt.reference}.pdf", f"receipt-{receipt.reference}.pdf"]
+    assert all(p.is_relative_to(store.data.tmp) for p in pdfs)
+    assert all(p.stat().st_mode & 0o077 == 0 for p in pdfs)
+    slip = pdf_text(pdfs[1])
+    assert receipt.reference in slip and norm("罹災証明書") in slip
+    data_use = pdf_text(pdfs[0])
+    assert norm(RESPONSIBLE) in data_use
+    assert norm("氏名") in data_use and norm("住所") in data_use
+    assert norm("顔写真") in data_use  # face path: the card photo was read, then discarded
+    assert HOLDER.name.replace("\u3000", "") not in data_use  # what was read, not its content
+    svc.visit_ended()
+    assert svc.pdfs == () and not any(p.exists() for p in pdfs)
+    assert list(store.data.tmp.iterdir()) == []
+
+
+def test_support_check_prints_its_result_sheet(store: Store) -> None:
+    svc = services(store)
+    receipt = submit(svc, "support-check", SUPPORT)
+    sheet = next(p for p in svc.pdfs if p.name.startswith("result-"))
+    assert "3,000,000" in pdf_text(sheet)
+    assert receipt.reference in sheet.name
+
+
+def test_the_pre_filled_form_prints_from_any_question(store: Store) -> None:
+    svc = services(store)
+    outcome = svc.print_form("higai", HOLDER, {"disaster": "typhoon"}, "en")
+    assert outcome.printed is False and outcome.pdf in svc.pdfs
+    text = pdf_text(outcome.pdf)
+    assert norm(HOLDER.address) in text and norm("令和8年台風第15号") in text
+
+
+# -- taps ---------------------------------------------------------------------------------------
+
+TYPICAL = {
+    "risai (site survey)": ("risai", RISAI_SITE),
+    "risai (self-assessment, 6 photos)": ("risai", RISAI_SELF),
+    "higai (one item)": ("higai", HIGAI),
+    "support-check": ("support-check", SUPPORT),
+    "insurance": ("insurance", INSURANCE),
+}
+
+
+def test_questions_and_taps_per_procedure(store: Store, capsys: pytest.CaptureFixture[str]) -> None:
+    counts = {}
+    for label, (procedure, picks) in TYPICAL.items():
+        w = walk(services(store), procedure, picks)
+        counts[label] = (len(w.questions), w.taps)
+    with capsys.disabled():
+        for label, (n, taps) in counts.items():
+            print(f"\n  {label}: {n} questions, {taps} taps")
+    assert counts["insurance"] == (2, 2)
+    assert counts["risai (site survey)"] == (8, 19)  # 7 choices + 11 digits + 決定
+    assert counts["higai (one item)"][0] <= 8
+    assert counts["support-check"][0] <= 12
+
+
+# -- through the session ------------------------------------------------------------------------
+
+
+class View:
+    """Records pages and messages the session shows."""
+
+    def __init__(self) -> None:
+        self.pages: list[Page] = []
+        self.messages: list[tuple[str, dict[str, object]]] = []
+
+    def show_page(self, page: Page) -> None:
+        self.pages.append(page)
+
+    def show_message(self, message_id: str, **params: object) -> None:
+        if message_id:
+            self.messages.append((message_id, params))
+
+    def show_timeout_warning(self, seconds_left: int) -> None: ...
+
+    def hide_timeout_warning(self) -> None: ...
+
+    def show_staff_call(self, active: bool) -> None: ...
+
+    def show_face_check(self, running: bool) -> None: ...
+
+    def apply_language(self, language: str) -> None: ...
+
+    def session_wiped(self) -> None: ...
+
+
+def test_a_whole_visit_asks_again_submits_shows_the_result_and_wipes_the_printouts(
+    store: Store,
+) -> None:
+    world = World()
+    svc = services(store)
+    ports = dataclasses.replace(world.ports(), procedures=svc)
+    session = SessionMachine(ports, ("risai", "support-check"))
+    view = View()
+    session.attach(view)
+    world.reader.card = FakeCard(dataclasses.replace(HANAKO))
+    session.card_inserted()
+    session.choose_method("pin")
+    session.enter_pin(HANAKO.pin)
+    session.confirm_identity(True)
+    session.choose_procedure("risai")
+    for qid, value in RISAI_SITE.items():
+        q = session.question()
+        assert q is not None and q.id == qid
+        session.answer("0120" if qid == "phone" else value)
+    q = session.question()
+    assert q is not None and q.id == "phone"  # asked again, with the reason on the page
+    assert view.messages[-1] == ("procedures.error.phone-digits", {"count": 4})
+    session.answer(RISAI_SITE["phone"])
+    assert session.page is Page.REVIEW
+    assert [i.label_id for i in session.review_items()].count("services.question.phone") == 1
+    session.review_ok()
+    session.give_consent(True)
+    assert session.page is Page.RECEIPT
+    receipt = session.receipt
+    assert receipt is not None and store.references() == [receipt.reference]
+    assert len(svc.pdfs) == 2
+    session.another_procedure()
+    session.choose_procedure("support-check")
+    for value in SUPPORT.values():
+        session.answer(value)
+    session.review_ok()
+    session.give_consent(True)
+    receipt = session.receipt
+    assert receipt is not None and receipt.lines[1].message_id == "rules.result.likely"
+    assert len(svc.pdfs) == 5  # two receipts, two data-use receipts, one result sheet
+    session.finish()
+    assert svc.pdfs == () and list(store.data.tmp.iterdir()) == []
