@@ -584,6 +584,8 @@ class SessionMachine:
 
     def request_staff(self, purpose: SignInFor | str = SignInFor.ASSIST) -> None:
         """Show staff sign-in; on success the visit continues where `purpose` says."""
+        if self.page in (Page.READING, Page.TAKE_CARD, Page.STAFF_SIGNIN):
+            return  # nothing to assist: the reader is busy, or the visit is over
         self.touch()
         self.visit.signin_for = SignInFor(purpose)
         self._return_to = self.page

@@ -424,7 +424,8 @@ class MainWindow(QMainWindow):
         signed_in = self.session.staff is not None
         self.mute_button.setVisible(signed_in)  # only staff may silence the guidance
         self.sign_out_button.setVisible(signed_in)
-        self.staff_button.setVisible(not signed_in and self.current_page() is not Page.STAFF_SIGNIN)
+        busy = self.current_page() in (Page.STAFF_SIGNIN, Page.READING, Page.TAKE_CARD)
+        self.staff_button.setVisible(not signed_in and not busy)
 
     def _say(self, text: str) -> None:
         if not text or not self.voice_enabled or self.muted:

@@ -191,6 +191,10 @@ class BigButton(QPushButton):
     def message_id(self) -> str:
         return self._id
 
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self._params)
+
     def set_message(self, message_id: str, **params: Any) -> None:
         self._id, self._params = message_id, params
         self._retranslate()

@@ -296,7 +296,8 @@ def test_voice_replay_and_staff_mute(qtbot: QtBot, translations: Translations) -
     k = Kiosk(qtbot, translations.use)
     assert k.speech.said[-1] == (
         "ja",
-        "カードを置いてください\nマイナンバーカードを、下の読み取り機の上に置いてください。",
+        "カードを置いてください\nマイナンバーカードを、下の読み取り機の上に置いてください。"
+        "\nカードを持っていない方はこちら",
     )
     n = len(k.speech.said)
     k.tap("replayVoice")
@@ -410,3 +411,17 @@ def test_take_card_is_repeated_until_the_card_is_removed(
     assert "カードをお取りください" in k.speech.said[-1][1]
     k.take()
     assert not timer.isActive() and k.page is Page.WELCOME
+
+
+def test_voice_reads_the_choices_but_never_the_keypad(
+    qtbot: QtBot, translations: Translations
+) -> None:
+    k = Kiosk(qtbot, translations.use)
+    k.place(HANAKO)
+    spoken = k.speech.said[-1][1]
+    for choice in ("顔で確認する（カメラ）", "暗証番号（数字4けた）で確認する", "職員が確認する"):
+        assert choice in spoken
+    k.tap("methodPin")
+    spoken = k.speech.said[-1][1]
+    assert "決定" not in spoken and "1字消す" not in spoken and "ほかの方法にする" in spoken
+    assert not any(ch.isdigit() and ch != "4" for ch in spoken)  # only "4けた" is a digit

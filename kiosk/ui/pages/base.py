@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from kiosk.flows.session import Page, SessionMachine
-from kiosk.ui.widgets import BigButton, TrLabel
+from kiosk.ui.widgets import BigButton, Keypad, TrLabel, t
 
 if TYPE_CHECKING:
     from kiosk.flows.ports import FrameSource
@@ -77,7 +77,13 @@ class KioskPage(QWidget):
         """Texts built from translated parameters are rebuilt here; the rest retranslate alone."""
 
     def voice_text(self) -> str:
-        return "\n".join(lab.raw_text() for lab in self.spoken if lab.raw_text())
+        """The page's texts, then its choices (so a resident who cannot see hears them)."""
+        lines = [lab.raw_text() for lab in self.spoken if lab.raw_text()]
+        for b in self.findChildren(BigButton):
+            inside_keypad = isinstance(b.parentWidget(), Keypad)
+            if b.isVisibleTo(self) and b.message_id and not inside_keypad:
+                lines.append(t(b.message_id, **b.params))
+        return "\n".join(lines)
 
     def first_focus(self) -> QWidget | None:
         """The control keyboard and switch users land on when the page appears."""
