@@ -85,7 +85,8 @@ def read(args: argparse.Namespace, ctx: Context) -> int:
 
     settings = ctx.settings.card
     secret = sys.stdin.readline().strip()
-    trust = trust_mod.resolve(settings.trust_table, demo=args.demo)
+    demo = args.demo or ctx.settings.site.demo == "on"
+    trust = trust_mod.resolve(settings.trust_table, demo=demo)
     PcscDaemon.ensure(autostart=False)  # a read never starts the daemon: say how to start it
     with open_my_number_card(args.reader or settings.reader) as transport:
         card = MyNumberCard(transport, trust)

@@ -42,7 +42,7 @@ from kiosk.devices.card.transport import AID_FACE, AID_JPKI, AID_TEXT, CardTrans
 from kiosk.devices.card.trust import TrustTable
 
 SHA256_DIGEST_INFO = bytes.fromhex("3031300d060960864801650304020105000420")
-HEADER_READ = 5  # 2-byte tag + 0x82 and 2 length bytes: every record's header fits
+HEADER_READ = 6  # a 2-byte tag and up to 0x83 + 3 length bytes: every header fits
 
 # (AP, EF) pairs that hold the My Number: never selected, never read.
 FORBIDDEN_FILES = frozenset({(AID_TEXT, 0x0001), (AID_FACE, 0x0005)})

@@ -81,7 +81,7 @@ def test_reads_are_header_then_exact_length(demo_trust: TrustTable) -> None:
     long.read(pin_b=r.pin_b)
     reads = [c for c in trace_short.commands if c.ins == 0xB0]
     assert all(c.le is not None and c.le <= 256 for c in reads)
-    assert reads[0].le == 5  # the header first
+    assert reads[0].le == 6  # the header first
     # extended length: one header read and one read for the rest of each of the 5 files
     assert len([c for c in trace_long.commands if c.ins == 0xB0]) == 10
     assert len(trace_long.exchanges) < len(trace_short.exchanges)
