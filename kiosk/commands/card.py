@@ -8,6 +8,7 @@ prints one JSON object; the My Number is never read.
 from __future__ import annotations
 
 import argparse
+import getpass
 import signal
 import sys
 import threading
@@ -84,7 +85,10 @@ def read(args: argparse.Namespace, ctx: Context) -> int:
     from kiosk.devices.card.reader import open_my_number_card
 
     settings = ctx.settings.card
-    secret = sys.stdin.readline().strip()
+    if sys.stdin.isatty():  # typed by a person: do not echo it
+        secret = getpass.getpass("PIN: " if args.pin_stdin else "照合番号B: ", stream=sys.stderr)
+    else:
+        secret = sys.stdin.readline().strip()
     demo = args.demo or ctx.settings.site.demo == "on"
     trust = trust_mod.resolve(settings.trust_table, demo=demo)
     PcscDaemon.ensure(autostart=False)  # a read never starts the daemon: say how to start it
