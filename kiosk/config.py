@@ -217,6 +217,13 @@ class PrinterSettings:
 
 
 @dataclass(frozen=True)
+class InsuranceSettings:
+    # Folder where the clinic's 資格確認端末 writes its result files (*.xml); empty: no source,
+    # so every check offers the 資格確認書 / insurance-card route. Demo mode uses demo results.
+    results_folder: str = ""
+
+
+@dataclass(frozen=True)
 class Settings:
     site: SiteSettings = field(default_factory=SiteSettings)
     card: CardSettings = field(default_factory=CardSettings)
@@ -229,6 +236,7 @@ class Settings:
     staff: StaffSettings = field(default_factory=StaffSettings)
     rules: RulesSettings = field(default_factory=RulesSettings)
     printer: PrinterSettings = field(default_factory=PrinterSettings)
+    insurance: InsuranceSettings = field(default_factory=InsuranceSettings)
     source: str = "<defaults>"  # the file these came from, for messages
 
 

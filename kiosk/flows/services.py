@@ -71,6 +71,7 @@ from kiosk.flows.qualification import (
     QualificationSource,
 )
 from kiosk.flows.rules import DamageGrade, Plan, Relation, RuleBook
+from kiosk.flows.site import SystemClock
 from kiosk.store import Submission as StoreSubmission
 from kiosk.store.store import Store, new_idempotency_key
 
@@ -131,18 +132,28 @@ class SiteServices:
 
     def __init__(
         self,
-        store: Store,
         settings: Settings,
-        clock: Clock,
+        store: Store,
         *,
+        demo: bool = False,
+        clock: Clock | None = None,
         qualification: QualificationSource | None = None,
         disasters: Sequence[Disaster] | None = None,
         camera: PhotoSource | None = None,
         print_folder: Path | None = None,
     ) -> None:
+        """`demo`: demo qualification results; otherwise the clinic terminal's result folder
+        (`[insurance] results_folder`) when set. `camera`: stills for photo questions; without
+        one, 自己判定方式 is not offered and 被災証明書 goes to the paper route."""
         self._store = store
         self._settings = settings
-        self._clock = clock
+        self._clock: Clock = clock or SystemClock()
+        if qualification is None:
+            folder = settings.insurance.results_folder
+            if demo:
+                qualification = DemoQualificationSource()
+            elif folder:
+                qualification = FolderQualificationSource(Path(folder))
         self._qualification = qualification
         self._disasters = (
             list(disasters) if disasters is not None else site_disasters(settings.rules.disasters)
@@ -153,26 +164,6 @@ class SiteServices:
         self._printers: list[DocumentPrinter] = []
         self._folders: list[Path] = []
         self._insurance_since: datetime | None = None
-
-    @classmethod
-    def for_site(
-        cls,
-        settings: Settings,
-        store: Store,
-        clock: Clock,
-        *,
-        demo: bool,
-        camera: PhotoSource | None = None,
-        qualification_folder: str = "",
-    ) -> SiteServices:
-        """The site's services: demo qualification results in demo mode, else the clinic
-        terminal's result folder (when given)."""
-        source: QualificationSource | None = None
-        if demo:
-            source = DemoQualificationSource()
-        elif qualification_folder:
-            source = FolderQualificationSource(Path(qualification_folder))
-        return cls(store, settings, clock, qualification=source, camera=camera)
 
     # -- ProceduresPort -----------------------------------------------------------------------
 

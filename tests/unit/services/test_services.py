@@ -15,7 +15,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from kiosk.config import Settings, SiteSettings
+from kiosk.config import InsuranceSettings, Settings, SiteSettings
 from kiosk.errors import KnownError
 from kiosk.flows.ports import CardHolder, Question, Receipt, ReceiptLine, Submission
 from kiosk.flows.procedures.common import Cause, Disaster
@@ -59,10 +59,10 @@ def services(
     store: Store, *, camera: bool = True, disasters: list[Disaster] | None = None
 ) -> SiteServices:
     return SiteServices(
-        store,
         store.settings,
-        SiteClock(),
-        qualification=DemoQualificationSource(),
+        store,
+        clock=SiteClock(),
+        demo=True,
         disasters=DISASTERS if disasters is None else disasters,
         camera=Camera() if camera else None,
     )
@@ -502,7 +502,7 @@ def test_insurance_shows_the_qualification_and_sends_only_status_and_consent(
 def test_insurance_never_reads_as_uninsured(store: Store, case: str) -> None:
     source = DemoQualificationSource()
     source.use_case(case)
-    svc = SiteServices(store, store.settings, SiteClock(), qualification=source,
+    svc = SiteServices(store.settings, store, clock=SiteClock(), qualification=source,
                        disasters=DISASTERS)  # fmt: skip
     receipt = submit(svc, "insurance", {"consent.medication": "no", "consent.health-check": "no"})
     assert receipt.lines[0].message_id.startswith("insurance.validity.")
@@ -517,7 +517,7 @@ def test_insurance_never_reads_as_uninsured(store: Store, case: str) -> None:
 def test_insurance_without_a_qualification_source_offers_the_certificate_route(
     store: Store,
 ) -> None:
-    svc = SiteServices(store, store.settings, SiteClock(), disasters=DISASTERS)
+    svc = SiteServices(store.settings, store, clock=SiteClock(), disasters=DISASTERS)
     receipt = submit(svc, "insurance", INSURANCE)
     assert receipt.lines[0].message_id == "insurance.outcome.unreadable"
 
@@ -668,3 +668,20 @@ def test_a_whole_visit_asks_again_submits_shows_the_result_and_wipes_the_printou
     assert len(svc.pdfs) == 5  # two receipts, two data-use receipts, one result sheet
     session.finish()
     assert svc.pdfs == () and list(store.data.tmp.iterdir()) == []
+
+
+def test_insurance_reads_the_clinic_terminal_folder_from_the_settings(
+    store: Store, tmp_path: Path
+) -> None:
+    folder = tmp_path / "results"
+    folder.mkdir()
+    settings = dataclasses.replace(
+        store.settings, insurance=InsuranceSettings(results_folder=str(folder))
+    )
+    svc = SiteServices(settings, store, clock=SiteClock(), disasters=DISASTERS)
+    receipt = submit(svc, "insurance", INSURANCE)
+    assert receipt.lines[0].message_id == "insurance.outcome.waiting"  # nothing written yet
+    folder.rmdir()
+    with pytest.raises(KnownError) as e:  # an unmounted share is an environment fault
+        submit(svc, "insurance", INSURANCE)
+    assert e.value.message_id == "insurance.folder-unavailable"
