@@ -282,7 +282,9 @@ def check_disk(m: Machine) -> Finding:
 
 
 def check_clock(m: Machine, now: datetime | None = None) -> Finding:
-    local = (now or datetime.now()).astimezone()
+    """`now` (aware) stands in for the clock; by default the system time in its zone."""
+    # The machine's own zone; a time passed in keeps the zone it carries.
+    local = now if now is not None and now.tzinfo is not None else datetime.now().astimezone()
     offset = local.utcoffset()
     zone = f"{local.tzname()} (UTC{local.strftime('%z')})"
     detail = f"{local:%Y-%m-%d %H:%M} {zone}"
