@@ -695,11 +695,10 @@ class SiteServices:
         printer = documents.printer_for(
             self._settings.printer, folder, CatalogText(language), language
         )
+        self._printers.append(printer)  # before writing: a failed print still gets cleaned up
         outcome = printer.output(doc, name)
         if outcome.printed:
             printer.discard()
-        else:
-            self._printers.append(printer)
         return outcome
 
     def _visit_folder(self) -> Path:

@@ -15,6 +15,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from kiosk import cli
 from kiosk.config import InsuranceSettings, Settings, SiteSettings
 from kiosk.errors import KnownError
 from kiosk.flows.ports import CardHolder, Question, Receipt, ReceiptLine, Submission
@@ -685,3 +686,32 @@ def test_insurance_reads_the_clinic_terminal_folder_from_the_settings(
     with pytest.raises(KnownError) as e:  # an unmounted share is an environment fault
         submit(svc, "insurance", INSURANCE)
     assert e.value.message_id == "insurance.folder-unavailable"
+
+
+@pytest.mark.parametrize(
+    ("answers", "argv"),
+    [
+        ({**SUPPORT, "household": "1"},
+         ["--grade", "zenkai", "--household", "1", "--plan", "build"]),
+        ({**SUPPORT, "grade": "hankai", "demolished": "yes", "plan": "repair"},
+         ["--grade", "hankai", "--household", "2", "--plan", "repair", "--demolished"]),
+        ({**SUPPORT, "grade": "chukibo-hankai", "plan": "rent"},
+         ["--grade", "chukibo-hankai", "--household", "2", "--plan", "rent"]),
+    ],
+)  # fmt: skip
+def test_the_session_path_agrees_with_kiosk_rules_estimate(
+    store: Store, capsys: pytest.CaptureFixture[str], answers: dict[str, str], argv: list[str]
+) -> None:
+    """A clerk checking a case with the command sees the amount the resident saw."""
+    svc = services(store)
+    w = walk(svc, "support-check", answers)
+    receipt = submit(svc, "support-check", w.answers)
+    shown = dict(lines_of(receipt, "result")[0].params)["amount"]
+    typhoon = DISASTERS[0]
+    rc = cli.main(["rules", "estimate", "--scheme", "rebuild-support", *argv,
+                   "--disaster-date", typhoon.date.isoformat(), "--json"])  # fmt: skip
+    assert rc == 0
+    out = json.loads(capsys.readouterr().out)
+    assert shown == f"{out['total_yen']:,}"
+    stored = envelope(store, receipt.reference)["payload"]
+    assert isinstance(stored, dict) and stored["estimates"][0]["total_yen"] == out["total_yen"]
