@@ -63,5 +63,9 @@ bench: setup
 	@mkdir -p bench/results
 	@for b in bench/[a-z]*.py; do n=$$(basename $$b .py); echo "== $$n" >&2; $(BIN)/python -m bench.$$n || exit 1; done
 
+# The kiosk as a Debian package in dist/ (docs/install.md). Its venv is built from pyproject.toml.
+package: $(STAMPS)/system
+	@python3 packaging/build_deb.py --out dist
+
 clean:
 	rm -rf $(STAMPS) build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache
