@@ -12,6 +12,7 @@ import contextlib
 import logging
 import socket
 import threading
+from collections.abc import Callable
 
 from kiosk.devices.card.virtual.card import VirtualCard
 
@@ -38,11 +39,16 @@ class VpcdLink:
     """
 
     def __init__(
-        self, card: VirtualCard, port: int = DEFAULT_PORT, host: str = "127.0.0.1"
+        self,
+        card: VirtualCard,
+        port: int = DEFAULT_PORT,
+        host: str = "127.0.0.1",
+        before_connect: Callable[[], object] | None = None,
     ) -> None:
         self.card = card
         self.port = port
         self.host = host
+        self.before_connect = before_connect  # runs on the link's thread, once
         self.connected = threading.Event()
         self._stop = threading.Event()
         self._sock: socket.socket | None = None
@@ -66,6 +72,8 @@ class VpcdLink:
             self._thread.join(5)
 
     def _run(self) -> None:
+        if self.before_connect is not None:
+            self.before_connect()
         while not self._stop.is_set():
             try:
                 sock = socket.create_connection((self.host, self.port), timeout=1.0)

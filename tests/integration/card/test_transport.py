@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 import time
 
 import pytest
@@ -95,3 +96,32 @@ def test_removal_between_commands_raises_card_removed(card_slot: VirtualCardSlot
                 card.transmit(apdu.select_df(AID_TEXT))
     finally:
         card.close()
+
+
+def test_swapping_cards_is_seen_as_a_removal_then_an_insertion(card_slot: VirtualCardSlot) -> None:
+    events: list[str] = []
+    seen = threading.Condition()
+
+    def note(kind: str) -> Callable[[str], None]:
+        def f(reader: str) -> None:
+            if reader == card_slot.reader_name:
+                with seen:
+                    events.append(kind)
+                    seen.notify_all()
+
+        return f
+
+    watcher = CardWatcher(note("in"), note("out")).start()
+    try:
+        card_slot.insert("hanako")
+        with seen:
+            assert seen.wait_for(lambda: events == ["in"], 10)
+        card_slot.insert("yoshio")  # the tray swaps: no pause between the two cards
+        with seen:
+            assert seen.wait_for(lambda: events == ["in", "out", "in"], 10), events
+        assert card_slot.wait_present()
+        with open_my_number_card(card_slot.reader_name) as card:
+            card.transmit(apdu.select_df(AID_TEXT))
+            assert card.transmit(apdu.verify(0x91, b"5555")).ok  # yoshio's card, not hanako's
+    finally:
+        watcher.stop()

@@ -12,6 +12,9 @@ from kiosk.devices.card.virtual.residents import demo_resident
 from kiosk.devices.card.vpcd import DEFAULT_PORT, VpcdLink
 
 
+SWAP_GUARD_S = 3.0  # longest wait for pcscd to notice a removal before the next card goes in
+
+
 def vpcd_reader_name(port: int) -> str:
     return f"Virtual PCD 00 {port - DEFAULT_PORT:02d}"
 
@@ -35,6 +38,7 @@ class VirtualCardSlot:
         self._cards: dict[str, VirtualCard] = {}
         self._link: VpcdLink | None = None
         self._inserted: str | None = None
+        self._removed_at = -1e9
         self._lock = threading.RLock()
 
     @property
@@ -72,7 +76,16 @@ class VirtualCardSlot:
             card = self.card(resident_id)
             if self._link is not None:
                 self.remove()
-            self._link = VpcdLink(card, self.port, self.host).start()
+            wait = None
+            if time.monotonic() - self._removed_at < SWAP_GUARD_S:
+                # a swap: let pcscd see the reader empty first, or the session would never
+                # hear that the first card left and could link two people's data
+                reader, until = self.reader_name, self._removed_at + SWAP_GUARD_S
+
+                def wait() -> object:
+                    return reader_state(reader, present=False, until=until)
+
+            self._link = VpcdLink(card, self.port, self.host, before_connect=wait).start()
             self._inserted = resident_id
 
     def wait_present(self, timeout: float = 10.0) -> bool:
@@ -91,6 +104,7 @@ class VirtualCardSlot:
         with self._lock:
             if self._link is not None:
                 self._link.stop()
+                self._removed_at = time.monotonic()
             self._link = None
             self._inserted = None
 
