@@ -11,7 +11,6 @@ from kiosk.devices.card.virtual.card import VirtualCard, VirtualMyNumberCard, Vi
 from kiosk.devices.card.virtual.residents import demo_resident
 from kiosk.devices.card.vpcd import DEFAULT_PORT, VpcdLink
 
-
 SWAP_GUARD_S = 3.0  # longest wait for pcscd to notice a removal before the next card goes in
 
 
