@@ -294,6 +294,8 @@ class SiteServices:
         self, procedure: str, holder: CardHolder, answers: Mapping[str, str]
     ) -> Iterator[_Ask]:
         report = ("damage.report",)
+        if not active_disasters(self._disasters, self._today()):
+            return  # nothing to pick: `submit` sends the resident to the counter
         yield self._disaster_ask(report)
         yield _Ask(
             _choice_question(
@@ -574,6 +576,8 @@ class SiteServices:
             self._output(documents.blank_form(proc, self._clock.now()), f"form-{proc}", s.language)
             raise PaperRoute("services.paper.no-card")
         now = self._clock.now()
+        if "disaster" not in s.answers:
+            raise KnownError("services.no-disaster", proc)
         if s.answers.get("property_here") == "elsewhere":
             self.print_form(proc, s.holder, s.answers, s.language)
             raise PaperRoute("services.paper.elsewhere")

@@ -715,3 +715,51 @@ def test_the_session_path_agrees_with_kiosk_rules_estimate(
     assert shown == f"{out['total_yen']:,}"
     stored = envelope(store, receipt.reference)["payload"]
     assert isinstance(stored, dict) and stored["estimates"][0]["total_yen"] == out["total_yen"]
+
+
+def test_with_no_disaster_open_nothing_is_asked_and_the_counter_helps(store: Store) -> None:
+    svc = services(store, disasters=[d for d in DISASTERS if d.id != "typhoon"])
+    assert svc.next_question("higai", HOLDER, {}) is None
+    with pytest.raises(KnownError) as e:
+        submit(svc, "higai", {})
+    assert e.value.message_id == "services.no-disaster"
+
+
+# -- messages -----------------------------------------------------------------------------------
+
+LANGUAGES = ("ja", "ja-easy", "en", "zh", "ko", "vi", "pt")
+CATALOGS = Path(__file__).resolve().parents[3] / "assets" / "i18n"
+
+
+def catalog() -> dict[str, dict[str, str]]:
+    import tomllib
+
+    out: dict[str, dict[str, str]] = {}
+    for path in CATALOGS.glob("*.toml"):
+        out.update(tomllib.loads(path.read_text(encoding="utf-8")))
+    return out
+
+
+def test_every_message_the_services_show_exists_in_seven_languages(store: Store) -> None:
+    known = catalog()
+    disaster_names = {c.message_id for c in services(store).next_question(
+        "risai", HOLDER, {}).choices}  # type: ignore[union-attr]  # fmt: skip
+    ids: set[str] = set()
+    for procedure, picks in TYPICAL.values():
+        svc = services(store)
+        w = walk(svc, procedure, picks)
+        for q in w.questions:
+            ids |= {q.message_id, q.help_id, *(c.message_id for c in q.choices)}
+        receipt = submit(svc, procedure, w.answers)
+        ids |= {line.message_id for line in receipt.lines} | set(receipt.next_steps)
+    source = (Path(__file__).resolve().parents[3] / "kiosk/flows/services.py").read_text()
+    import re
+
+    ids |= set(re.findall(r'"(services\.[a-z0-9.-]+)"', source)) - {
+        "services.invalid", "services.print_failed"  # log events, not messages
+    }  # fmt: skip
+    ids -= {""} | disaster_names
+    missing = sorted(i for i in ids if i not in known)
+    assert missing == []
+    partial = sorted(i for i in ids if set(LANGUAGES) - set(known[i]))
+    assert partial == []
