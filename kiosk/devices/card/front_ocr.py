@@ -14,6 +14,7 @@ No OCR text is logged, stored or returned.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import shutil
@@ -28,6 +29,7 @@ import cv2
 import numpy as np
 
 from kiosk.errors import KnownError
+from kiosk.logs import event
 from kiosk.wareki import Era, WarekiDate, from_wareki, pin_b
 
 __all__ = [
@@ -35,9 +37,12 @@ __all__ = [
     "CardFrontReading",
     "FieldReading",
     "OcrLine",
+    "OcrTimeout",
     "TesseractOcr",
     "read_card_front",
 ]
+
+log = logging.getLogger("kiosk.devices.card.front_ocr")
 
 # Card format ID-1: 85.60 mm x 53.98 mm.
 CARD_ASPECT = 85.60 / 53.98
@@ -60,6 +65,8 @@ _BIRTH_LINE = re.compile(rf"(?:{_ERA}).*\d.*生|(?:{_ERA})\s*(?:元|\d)")
 _EXPIRY_LINE = re.compile(r"20\d\d.*まで|20\d\d\s*年.*月")
 _CODE = re.compile(r"(?<!\d)(?P<code>\d{4})(?!\s*\d)(?!\s*[年月日])")
 _CODE_LABEL = re.compile(r"リティ|ティコ|コード")
+# Ink blobs smaller than this (px, at WARP size) are camera noise, not strokes.
+SPECK_AREA = 15
 # Reads tesseract is this unsure of are noise, not evidence either way.
 NOISE_CONFIDENCE = 0.3
 # Cards are issued from 2016 and last at most ten birthdays.
@@ -175,11 +182,15 @@ class CardFrontReading:
         )
 
 
+class OcrTimeout(KnownError):
+    """One OCR call took too long (a noisy frame); the reader treats it as nothing read."""
+
+
 class TesseractOcr:
     """Runs the `tesseract` binary on an image and parses its TSV output into lines."""
 
     def __init__(
-        self, binary: str = "tesseract", lang: str = "jpn", timeout_s: float = 20.0
+        self, binary: str = "tesseract", lang: str = "jpn", timeout_s: float = 10.0
     ) -> None:
         found = shutil.which(binary)
         if found is None:
@@ -211,7 +222,7 @@ class TesseractOcr:
                 check=False,
             )
         except subprocess.TimeoutExpired as exc:
-            raise KnownError("ocr.failed", "tesseract timed out") from exc
+            raise OcrTimeout("ocr.failed", "tesseract timed out") from exc
         if done.returncode != 0:
             # stderr names the missing language data; it carries no card text.
             raise KnownError("ocr.unavailable", done.stderr.decode(errors="replace")[-300:])
@@ -285,10 +296,11 @@ class CardFrontReader:
 
     def _read_flat(self, flat: np.ndarray, card_found: bool) -> CardFrontReading:
         flat = _remove_rules(_flatten_light(flat))
-        passes = [_enhance(flat), _binarize(flat)]
+        enhanced = _enhance(flat)
+        passes = [enhanced, _binarize(enhanced)]
         results: list[_PassResult] = []
         for image in passes:
-            result = _extract(self._ocr(image, "page"))
+            result = _extract(self._lines(image, "page"))
             if result.my_number_seen:
                 return CardFrontReading(card_found=card_found, my_number_side_seen=True)
             results.append(result)
@@ -298,7 +310,7 @@ class CardFrontReader:
         if label_box is not None:
             crop = _code_crop(passes[0], label_box)
             if crop is not None:
-                for line in self._ocr(crop, "digits"):
+                for line in self._lines(crop, "digits"):
                     text, _ = line.text_and_spans()
                     if _MY_NUMBER.search(text):
                         return CardFrontReading(card_found=card_found, my_number_side_seen=True)
@@ -321,7 +333,7 @@ class CardFrontReader:
             box = next((box_of(r) for r in results if box_of(r)), None)
             if box is None:
                 continue
-            again = _extract(self._ocr(_line_crop(passes[0], box), "line"))
+            again = _extract(self._lines(_line_crop(passes[0], box), "line"))
             if again.my_number_seen:
                 return CardFrontReading(card_found=card_found, my_number_side_seen=True)
             votes.extend(again.birth if is_birth else again.expiry)
@@ -349,6 +361,14 @@ class CardFrontReader:
             card_found=card_found,
             birthday_matches_expiry=matches,
         )
+
+    def _lines(self, image: np.ndarray, mode: OcrMode) -> list[OcrLine]:
+        try:
+            return self._ocr(image, mode)
+        except OcrTimeout:
+            # A frame too noisy to read in time is no evidence; the other passes still count.
+            event(log, "ocr.timeout", level=logging.WARNING, mode=mode)
+            return []
 
     def _vote(self, candidates: Sequence[_Candidate]) -> _Candidate:
         """The value the passes agree on, or None when they disagree in earnest.
@@ -558,11 +578,16 @@ def _enhance(grey: np.ndarray) -> np.ndarray:
     return clahe.apply(cv2.fastNlMeansDenoising(grey, None, 7, 7, 21))
 
 
-def _binarize(grey: np.ndarray) -> np.ndarray:
-    smooth = cv2.GaussianBlur(grey, (3, 3), 0)
-    return cv2.adaptiveThreshold(
-        smooth, 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY, 41, 15
+def _binarize(denoised: np.ndarray) -> np.ndarray:
+    """Black ink on white, without the specks noise leaves (tesseract crawls on speckle)."""
+    binary = cv2.adaptiveThreshold(
+        denoised, 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY, 41, 15
     )
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(255 - binary, connectivity=8)
+    specks = np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] < SPECK_AREA) + 1
+    if count > 1 and specks.size:
+        binary[np.isin(labels, specks)] = 255
+    return binary
 
 
 def _remove_rules(grey: np.ndarray) -> np.ndarray:

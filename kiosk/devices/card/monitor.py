@@ -36,6 +36,7 @@ class CardWatcher:
         self.on_error = on_error
         self._stop = threading.Event()
         self._present: set[str] = set()
+        self._counts: dict[str, int] = {}
         self._thread = threading.Thread(target=self._run, name="card-watcher", daemon=True)
 
     @property
@@ -91,14 +92,24 @@ class CardWatcher:
                 raise_for(hresult, "waiting for card events")
                 for reader, event, _atr in result:
                     states[reader] = event & ~scard.SCARD_STATE_CHANGED
-                    if reader == PNP:
-                        continue
-                    present = bool(event & scard.SCARD_STATE_PRESENT) and not (
-                        event & (scard.SCARD_STATE_UNAVAILABLE | scard.SCARD_STATE_IGNORE)
-                    )
-                    self._set(reader, present)
+                    if reader != PNP:
+                        self.reader_state(reader, event)
         finally:
             scard.SCardReleaseContext(ctx)
+
+    def reader_state(self, reader: str, event: int) -> None:
+        """Report what a reader's new PC/SC event state means (called on the watcher thread)."""
+        present = bool(event & scard.SCARD_STATE_PRESENT) and not (
+            event & (scard.SCARD_STATE_UNAVAILABLE | scard.SCARD_STATE_IGNORE)
+        )
+        # pcsc-lite counts card events in the high word: a card swapped within one polling
+        # interval shows as "still present" with a new count, and must read as out-then-in
+        count = (event >> 16) & 0xFFFF
+        before = self._counts.get(reader)
+        self._counts[reader] = count
+        if present and before is not None and count != before:
+            self._set(reader, False)
+        self._set(reader, present)
 
     def _set(self, reader: str, present: bool) -> None:
         if present and reader not in self._present:

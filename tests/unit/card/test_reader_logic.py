@@ -14,6 +14,7 @@ from kiosk.devices.card.errors import (
     PcscdNotRunning,
     ReaderGone,
 )
+from kiosk.devices.card.monitor import CardWatcher
 from kiosk.devices.card.reader import complete_t0, raise_for
 
 
@@ -81,3 +82,17 @@ def test_wrong_le_is_sent_again_with_the_cards_length() -> None:
     resp = complete_t0(apdu.read_binary(0, 5, sfi=2), card)
     assert resp.data == b"\x01\x02\x03" and resp.ok
     assert card.sent[1][-1] == 3
+
+
+def test_watcher_reads_a_fast_swap_as_out_then_in() -> None:
+    events: list[str] = []
+    w = CardWatcher(lambda r: events.append(f"in:{r}"), lambda r: events.append(f"out:{r}"))
+    present = scard.SCARD_STATE_PRESENT | scard.SCARD_STATE_CHANGED
+    w.reader_state("R", present | (4 << 16))
+    w.reader_state("R", present | (4 << 16))  # nothing new
+    w.reader_state("R", present | (6 << 16))  # another card within one poll
+    w.reader_state("R", scard.SCARD_STATE_EMPTY | (7 << 16))
+    w.reader_state("R", present | scard.SCARD_STATE_MUTE | (8 << 16))
+    w.reader_state("R", scard.SCARD_STATE_UNAVAILABLE | (8 << 16))
+    assert events == ["in:R", "out:R", "in:R", "out:R", "in:R", "out:R"]
+    assert w.present == frozenset()
