@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 
 @dataclass(frozen=True)
@@ -212,6 +212,31 @@ class ProceduresPort(Protocol):
         """Validate, sign and queue the submission; raise KnownError when it cannot."""
         ...
 
+    def visit_ended(self) -> None:
+        """Forget everything of the visit (photos, printouts); called on every wipe."""
+
+
+class ProcedureDesk(Protocol):
+    """What procedure screens need beyond questions: the camera for photo questions and the
+    paper route from any page (`SiteServices` provides both)."""
+
+    @property
+    def has_camera(self) -> bool: ...
+
+    def take_photo(self, question_id: str) -> str:
+        """Capture a still (again = retake); the answer token; KnownError if no camera."""
+        ...
+
+    def photo(self, question_id: str) -> bytes | None:
+        """The JPEG taken for `question_id`, for a thumbnail."""
+        ...
+
+    def print_form(
+        self, procedure: Any, holder: CardHolder | None, answers: Mapping[str, str], language: str
+    ) -> object:
+        """Print the paper form, pre-filled with what is known (blank without a card)."""
+        ...
+
 
 class StaffCallPort(Protocol):
     """Calls a person to the kiosk (a chime, a light, a pager)."""
@@ -254,3 +279,4 @@ class Ports:
     staff_call: StaffCallPort
     counter: CounterPort
     defer: Defer = field(default=lambda fn: fn())
+    desk: ProcedureDesk | None = None  # photo questions and the paper route

@@ -165,6 +165,7 @@ class Visit:
     last_try_allowed: bool = False
     face_attempts: int = 0
     pin_b_wrong: int = 0
+    photo_token: str | None = None  # a photo taken for the question on screen, not yet used
     face_running: bool = False
     procedure: str | None = None
     current: Question | None = None  # the question on screen
@@ -301,7 +302,9 @@ class SessionMachine:
                 continue
             given = v.answers[q.id]
             chosen = next((c for c in q.choices if c.value == given), None)
-            if chosen is not None:
+            if q.kind == "photo":  # the answer is a token; say only that a photo is attached
+                items.append(ReviewItem(q.message_id, value_id="ui.review.photo_attached"))
+            elif chosen is not None:
                 items.append(ReviewItem(q.message_id, value_id=chosen.message_id))
             else:
                 items.append(ReviewItem(q.message_id, value=given))
@@ -732,15 +735,69 @@ class SessionMachine:
         v = self.visit
         assert v.procedure is not None
         v.answers[q.id] = value
+        v.photo_token = None
         v.asked = [a for a in v.asked if a.id != q.id]  # a question asked again counts once
         v.asked.append(q)
         v.current = self._ports.procedures.next_question(v.procedure, v.holder, dict(v.answers))
         self._next_question()
 
+    # -- photos and the paper route -----------------------------------------------------------
+
+    def can_take_photos(self) -> bool:
+        desk = self._ports.desk
+        return desk is not None and desk.has_camera
+
+    def take_photo(self) -> None:
+        """Capture (or retake) the photo the current question asks for; it stays on screen
+        as a thumbnail until the resident uses it."""
+        q = self.question()
+        desk = self._ports.desk
+        if q is None or q.kind != "photo" or desk is None:
+            return
+        self.touch()
+        try:
+            self.visit.photo_token = desk.take_photo(q.id)
+        except KnownError as e:
+            self.view.show_message(e.message_id)
+            return
+        self._go(Page.QUESTION)
+        self.view.show_message("ui.photo.taken")
+
+    def question_photo(self) -> bytes | None:
+        """The still taken for the question on screen, for its thumbnail."""
+        q = self.question()
+        desk = self._ports.desk
+        if q is None or desk is None or self.visit.photo_token is None:
+            return None
+        return desk.photo(q.id)
+
+    def use_photo(self) -> None:
+        token = self.visit.photo_token
+        if token is not None:
+            self.answer(token)
+
+    def paper_form(self) -> None:
+        """The paper route from any page of a certificate request: a form to sign at the
+        counter, pre-filled with what is known (blank without a card). The visit goes on."""
+        v = self.visit
+        desk = self._ports.desk
+        if desk is None or v.procedure not in ("risai", "higai"):
+            return
+        self.touch()
+        try:
+            desk.print_form(v.procedure, v.holder, dict(v.answers), v.language)
+        except KnownError as e:
+            self.view.show_message(e.message_id)
+            return
+        self._audit("handoff", purpose=v.procedure, procedure=v.procedure, reason="paper_route",
+                    ticket=self._ports.counter.issue_ticket())  # fmt: skip
+        self.view.show_message("ui.paper.printed")
+
     def back(self) -> None:
         """One step back inside a procedure (or from the review to the last question)."""
         self.touch()
         v = self.visit
+        v.photo_token = None
         if self.page in (Page.QUESTION, Page.REVIEW) and v.asked:
             v.current = v.asked.pop()
             v.answers.pop(v.current.id, None)
@@ -928,9 +985,7 @@ class SessionMachine:
             self._ports.staff_call.cancel()
             self.view.show_staff_call(False)
         self._hide_warning()
-        visit_ended = getattr(self._ports.procedures, "visit_ended", None)
-        if visit_ended is not None:  # the procedures drop photos and printouts of this visit
-            visit_ended()
+        self._ports.procedures.visit_ended()  # photos and printouts of this visit go too
         self.visit = self._new_visit()
         self._return_to = Page.WELCOME
         self.message_id = ""

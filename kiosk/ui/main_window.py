@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence, QPixmap, QResizeEvent
+from PySide6.QtGui import QCloseEvent, QKeyEvent, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
@@ -77,10 +77,10 @@ class SwitchKeys:
 
 
 def _key(name: str) -> Qt.Key:
-    seq = QKeySequence.fromString(name)
-    if seq.count() != 1:
-        raise ValueError(f"not a single key: {name!r}")
-    return seq[0].key()
+    key = getattr(Qt.Key, f"Key_{name}", None)
+    if not isinstance(key, Qt.Key):
+        raise ValueError(f"not a key name: {name!r}")
+    return key
 
 
 class Overlay(QWidget):
@@ -161,7 +161,7 @@ class MainWindow(QMainWindow):
             PinPage(session), PinLastTryPage(session), PinBPage(session),
             FacePage(session, ctx), StaffSigninPage(session), StaffCheckPage(session),
             ReadbackPage(session), NotMePage(session), ServicesPage(session),
-            QuestionPage(session), StepAwayPage(session), ReviewPage(session),
+            QuestionPage(session, ctx), StepAwayPage(session), ReviewPage(session),
             ConsentPage(session), ReceiptPage(session), HandoffPage(session),
             TakeCardPage(session),
         ]  # fmt: skip

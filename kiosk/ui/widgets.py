@@ -219,8 +219,15 @@ class Keypad(QWidget):
 
     submitted = Signal(str)
 
-    def __init__(self, max_len: int, min_len: int | None = None, groups: tuple[int, ...] = ()):
+    def __init__(
+        self,
+        max_len: int,
+        min_len: int | None = None,
+        groups: tuple[int, ...] = (),
+        masked: bool = True,
+    ) -> None:
         super().__init__()
+        self._masked = masked  # False for answers that are not secrets (a household size)
         self.setObjectName("keypad")
         self.setProperty("keypad", True)  # the style sheet sizes keys by this, not by name
         self._max, self._min = max_len, min_len or max_len
@@ -262,6 +269,13 @@ class Keypad(QWidget):
     def length(self) -> int:
         return len(self._digits)
 
+    def set_max_length(self, max_len: int) -> None:
+        """For answers of different lengths on one pad (a household size, a phone number)."""
+        self._max = max_len
+        self._min = min(self._min, max_len)
+        self._digits = self._digits[:max_len]
+        self._refresh()
+
     def press(self, digit: str) -> None:
         if digit.isdigit() and len(digit) == 1 and len(self._digits) < self._max:
             self._digits += digit
@@ -282,7 +296,8 @@ class Keypad(QWidget):
             self.submitted.emit(digits)
 
     def _refresh(self) -> None:
-        shown = "●" * len(self._digits) + "○" * (self._max - len(self._digits))
+        typed = "●" * len(self._digits) if self._masked else self._digits
+        shown = typed + ("○" * (self._max - len(self._digits)) if self._masked else "")
         if self._groups:
             parts, i = [], 0
             for g in self._groups:

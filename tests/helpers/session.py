@@ -4,11 +4,14 @@ allow-list (so a session that logs a forbidden field fails its test)."""
 
 from __future__ import annotations
 
+import dataclasses
+import io
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import numpy as np
+from PIL import Image
 
 from kiosk.config import StaffMember, StaffSettings
 from kiosk.errors import KnownError
@@ -20,6 +23,7 @@ from kiosk.flows.ports import (
     Ports,
     Question,
     Receipt,
+    ReceiptLine,
     StaffIdentity,
     Submission,
     WrongSecret,
@@ -263,20 +267,69 @@ QUESTIONS: dict[str, list[Question]] = {
 
 
 class Procedures:
+    """Asks `questions` in order; an answer listed in `reject` is asked again with a problem."""
+
     def __init__(self, fail: bool = False) -> None:
         self.submissions: list[Submission] = []
         self.fail = fail
+        self.ended = 0
+        self.questions = {k: list(v) for k, v in QUESTIONS.items()}
+        self.reject: dict[str, tuple[str, str]] = {}  # question id -> (bad value, problem id)
+        self.lines: tuple[ReceiptLine, ...] = ()
 
     def next_question(
         self, procedure: str, holder: CardHolder | None, answers: Mapping[str, str]
     ) -> Question | None:
-        return next((q for q in QUESTIONS[procedure] if q.id not in answers), None)
+        for q in self.questions[procedure]:
+            if q.id not in answers:
+                return q
+            bad = self.reject.get(q.id)
+            if bad is not None and answers[q.id] == bad[0]:
+                return dataclasses.replace(q, problem_id=bad[1])
+        return None
 
     def submit(self, submission: Submission) -> Receipt:
         if self.fail:
             raise KnownError("store.disk_full")
         self.submissions.append(submission)
-        return Receipt(f"ABCD-EFGH-{len(self.submissions):04d}")
+        return Receipt(f"ABCD-EFGH-{len(self.submissions):04d}", lines=self.lines)
+
+    def visit_ended(self) -> None:
+        self.ended += 1
+
+
+class Desk:
+    """The kiosk camera for photo questions and the paper route, as `SiteServices` offers."""
+
+    def __init__(self, camera: bool = True) -> None:
+        self.has_camera = camera
+        self.photos: dict[str, bytes] = {}
+        self.forms: list[tuple[str, bool, dict[str, str]]] = []
+
+    def take_photo(self, question_id: str) -> str:
+        if not self.has_camera:
+            raise KnownError("services.camera-unavailable")
+        self.photos[question_id] = PNG
+        return f"token{len(self.photos)}"
+
+    def photo(self, question_id: str) -> bytes | None:
+        return self.photos.get(question_id)
+
+    def print_form(
+        self, procedure: str, holder: CardHolder | None, answers: Mapping[str, str], language: str
+    ) -> object:
+        self.forms.append((procedure, holder is not None, dict(answers)))
+        return None
+
+
+def _png() -> bytes:
+    """A small real picture, as the camera would give (a thumbnail needs no more)."""
+    buf = io.BytesIO()
+    Image.new("RGB", (32, 24), (200, 120, 80)).save(buf, "PNG")
+    return buf.getvalue()
+
+
+PNG = _png()
 
 
 class StaffCall:
@@ -350,6 +403,7 @@ class World:
     counter: Counter = field(default_factory=Counter)
     defer: Deferred = field(default_factory=Deferred)
     camera: bool = True
+    desk: Desk = field(default_factory=Desk)
 
     def ports(self) -> Ports:
         return Ports(
@@ -362,6 +416,7 @@ class World:
             staff_call=self.staff_call,
             counter=self.counter,
             defer=self.defer,
+            desk=self.desk,
         )
 
 

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from functools import partial
 
-from PySide6.QtWidgets import QFormLayout, QGridLayout, QWidget
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QVBoxLayout,
+    QWidget,
+)
 
 from kiosk.flows.session import Page, SessionMachine
-from kiosk.ui.pages.base import KioskPage
-from kiosk.ui.widgets import BigButton, Keypad, TrLabel
+from kiosk.ui.pages.base import KioskPage, PageContext
+from kiosk.ui.widgets import BigButton, CameraView, Keypad, TrLabel
 
 
 class ServicesPage(KioskPage):
@@ -33,29 +42,53 @@ class ServicesPage(KioskPage):
 
 
 class QuestionPage(KioskPage):
-    """One question at a time, answered by a tap (or digits on the keypad for a number)."""
+    """One question at a time, answered by a tap, by digits on the keypad (a number), or by
+    the kiosk camera (a photo: take, see the thumbnail, use it or retake)."""
 
     page = Page.QUESTION
 
-    def __init__(self, session: SessionMachine) -> None:
+    def __init__(self, session: SessionMachine, ctx: PageContext | None = None) -> None:
         super().__init__(session)
+        self._frames = ctx.frames if ctx is not None else None
         self.number = self.label(role="muted", spoken=False)
         self.help = self.label(role="muted")
         self.choices_grid = QGridLayout()
         self.choices_grid.setSpacing(16)
         self.layout_.addLayout(self.choices_grid)
         self.choices: dict[str, BigButton] = {}
-        self.keypad = Keypad(9, min_len=1)
+        self.keypad = Keypad(16, min_len=1, masked=False)
         self.keypad.setObjectName("answerKeypad")
         self.keypad.submitted.connect(session.answer)
         self.layout_.addWidget(self.keypad, 1)
+        photo_row = QHBoxLayout()
+        self.camera = CameraView()
+        self.camera.setObjectName("photoCamera")
+        self.thumbnail = QLabel()
+        self.thumbnail.setObjectName("photoThumbnail")
+        self.thumbnail.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        photo_row.addWidget(self.camera, 2)
+        photo_row.addWidget(self.thumbnail, 1)
+        self.layout_.addLayout(photo_row)
+        row = self.row()
+        self.take = self.button(
+            "ui.photo.take", session.take_photo, kind="primary", name="photoTake", row=row
+        )
+        self.use = self.button(
+            "ui.photo.use", session.use_photo, kind="primary", name="photoUse", row=row
+        )
         self.layout_.addStretch(1)
-        self.back = self.button("ui.common.back", session.back, name="questionBack")
+        row = self.row()
+        self.back = self.button("ui.common.back", session.back, name="questionBack", row=row)
+        self.paper = self.button("ui.paper.button", session.paper_form, name="paperForm", row=row)
+        self._timer = QTimer(self)
+        self._timer.setInterval(66)
+        self._timer.timeout.connect(self._pull_frame)
 
     def refresh(self) -> None:
         q = self.session.question()
         self._drop_choices()
         self.keypad.clear()
+        self._timer.stop()
         if q is None:
             return
         self.heading.set_message(q.message_id)
@@ -65,6 +98,10 @@ class QuestionPage(KioskPage):
         else:
             self.help.set_plain("")
         self.keypad.setVisible(q.kind == "number")
+        if q.kind == "number":
+            self.keypad.set_max_length(q.max_digits)
+        self._show_photo(q.kind == "photo")
+        self.paper.setVisible(self.session.procedure in ("risai", "higai"))
         for i, c in enumerate(q.choices):
             b = BigButton(c.message_id, kind="primary")
             b.setObjectName(f"choice_{c.value}")
@@ -72,6 +109,31 @@ class QuestionPage(KioskPage):
             self.choices_grid.addWidget(b, i // 2, i % 2)
             b.show()  # a layout shows new children only on the next event-loop turn
             self.choices[c.value] = b
+
+    def _show_photo(self, on: bool) -> None:
+        camera = on and self.session.can_take_photos()
+        self.camera.setVisible(camera)
+        self.take.setVisible(camera)
+        data = self.session.question_photo() if on else None
+        image = QImage.fromData(data) if data else QImage()
+        if image.isNull():
+            self.thumbnail.clear()
+            self.thumbnail.hide()
+        else:
+            self.thumbnail.setPixmap(QPixmap.fromImage(image).scaledToHeight(200))
+            self.thumbnail.show()
+        self.use.setVisible(on and data is not None)
+        self.take.set_message("ui.photo.retake" if data is not None else "ui.photo.take")
+        if on and not camera:
+            self.help.set_message("ui.photo.no_camera")
+        if camera:
+            self._pull_frame()
+            self._timer.start()
+
+    def _pull_frame(self) -> None:
+        frame = self._frames.latest_frame() if self._frames else None
+        if frame is not None:
+            self.camera.set_frame(frame)
 
     def _drop_choices(self) -> None:
         for b in self.choices.values():
@@ -82,12 +144,19 @@ class QuestionPage(KioskPage):
         self.choices = {}
 
     def clear(self) -> None:
+        self._timer.stop()
         self._drop_choices()
         self.keypad.clear()
+        self.camera.clear()
+        self.thumbnail.clear()
         self.heading.set_plain("")
         self.help.set_plain("")
 
     def first_focus(self) -> QWidget | None:
+        if self.use.isVisibleTo(self):
+            return self.use
+        if self.take.isVisibleTo(self):
+            return self.take
         return next(iter(self.choices.values()), self.keypad.keys["1"])
 
 
@@ -178,6 +247,9 @@ class ConsentPage(KioskPage):
 
 
 class ReceiptPage(KioskPage):
+    """The reference, what happens next, and the procedure's own lines (results, rules that
+    applied, documents to bring), grouped by kind: never only by colour."""
+
     page = Page.RECEIPT
 
     def __init__(self, session: SessionMachine) -> None:
@@ -186,6 +258,10 @@ class ReceiptPage(KioskPage):
         self.reference = self.label(role="heading")
         self.reference.setObjectName("receiptReference")
         self.next_steps = self.label()
+        self.lines_box = QVBoxLayout()
+        self.lines_box.setSpacing(8)
+        self.layout_.addLayout(self.lines_box)
+        self.line_labels: list[TrLabel] = []
         self.layout_.addStretch(1)
         row = self.row()
         self.another = self.button(
@@ -196,16 +272,43 @@ class ReceiptPage(KioskPage):
         )
 
     def refresh(self) -> None:
+        self.clear()
         r = self.session.receipt
         if r is None:
-            self.clear()
             return
         self.reference.set_message("ui.receipt.reference", reference=r.reference)
         self.next_steps.set_message(r.next_steps_id)
+        for mid in r.next_steps:
+            self._add(TrLabel(mid))
+        for line in r.lines:
+            role = {"heading": "heading", "rule": "muted", "note": "muted"}.get(line.kind, "body")
+            label = TrLabel(role=role)
+            label.set_message(line.message_id, **dict(line.params))
+            if line.kind in ("document", "deadline"):
+                label.setIndent(24)
+            self._add(label)
+            if line.value:
+                value = TrLabel()
+                value.set_plain(line.value)
+                value.setIndent(48)
+                self._add(value)
+
+    def _add(self, label: TrLabel) -> None:
+        label.setObjectName("receiptLine")
+        self.lines_box.addWidget(label)
+        self.line_labels.append(label)
+        self.spoken.append(label)
 
     def clear(self) -> None:
         self.reference.set_plain("")
         self.next_steps.set_plain("")
+        for label in self.line_labels:
+            self.spoken.remove(label)
+            self.lines_box.removeWidget(label)
+            label.hide()
+            label.setObjectName("")
+            label.deleteLater()
+        self.line_labels = []
 
     def first_focus(self) -> QWidget | None:
         return self.done

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from kiosk.flows.ports import FaceVerdict
+from kiosk.flows.ports import FaceVerdict, Question
 from kiosk.flows.session import Page, SessionMachine
 from tests.helpers.session import HANAKO, TARO, Deferred, FakeCard, Resident, World
 
@@ -546,3 +546,85 @@ def test_wrong_pin_b_twice_goes_to_a_person() -> None:
     assert session.page is Page.PIN_B and view.last_message() == "ui.pin_b.wrong"
     session.enter_pin_b("2" * 14)
     assert session.page is Page.HANDOFF and view.last_message() == "ui.pin_b.ask_staff"
+
+
+def to_services(session: SessionMachine, world: World) -> None:
+    place(session, world)
+    session.choose_method("pin")
+    session.enter_pin("1234")
+    session.confirm_identity(True)
+
+
+def test_an_unusable_answer_is_asked_again_with_the_reason() -> None:
+    session, view, world = start()
+    world.procedures.reject["dwelling"] = ("no", "procedures.error.not-dwelling-use-higai")
+    to_services(session, world)
+    session.choose_procedure("risai")
+    session.answer("no")
+    q = session.question()
+    assert q is not None and q.id == "dwelling"
+    assert view.last_message() == "procedures.error.not-dwelling-use-higai"
+    session.answer("yes")
+    session.answer("roof")
+    session.answer("site")
+    labels = [i.label_id for i in session.review_items()]
+    assert labels.count("procedures.form.dwelling") == 1  # asked twice, reviewed once
+
+
+def test_photo_question_take_retake_use() -> None:
+    session, view, world = start()
+    world.procedures.questions["higai"].append(
+        Question("item.1.photo", "services.question.item-photo", kind="photo")
+    )
+    to_services(session, world)
+    session.choose_procedure("higai")
+    session.answer("flooded")
+    assert session.question() is not None and session.question_photo() is None
+    session.use_photo()  # nothing taken yet: nothing happens
+    assert session.page is Page.QUESTION
+    session.take_photo()
+    session.take_photo()  # retake
+    assert view.last_message() == "ui.photo.taken" and session.question_photo() is not None
+    session.use_photo()
+    assert session.page is Page.REVIEW
+    review = {i.label_id: i for i in session.review_items()}
+    assert review["services.question.item-photo"].value_id == "ui.review.photo_attached"
+    session.review_ok()
+    session.give_consent(True)
+    assert world.procedures.submissions[0].answers["item.1.photo"] == "token1"
+
+
+def test_no_camera_photo_question_says_so() -> None:
+    world = World()
+    world.desk.has_camera = False
+    session, view, _ = start(world)
+    world.procedures.questions["higai"] = [
+        Question("item.1.photo", "services.question.item-photo", kind="photo")
+    ]
+    to_services(session, world)
+    session.choose_procedure("higai")
+    assert not session.can_take_photos()
+    session.take_photo()
+    assert view.last_message() == "services.camera-unavailable"
+
+
+def test_paper_form_from_a_question_keeps_the_visit() -> None:
+    session, view, world = start()
+    to_services(session, world)
+    session.choose_procedure("risai")
+    session.answer("yes")
+    session.paper_form()
+    assert world.desk.forms == [("risai", True, {"dwelling": "yes"})]
+    assert view.last_message() == "ui.paper.printed" and session.page is Page.QUESTION
+    handoff = world.audit.lines[-1]
+    assert handoff.event == "handoff" and handoff.fields["reason"] == "paper_route"
+
+
+def test_every_wipe_tells_the_procedures_the_visit_ended() -> None:
+    session, _, world = start()
+    to_services(session, world)
+    take(session, world)
+    assert world.procedures.ended == 1
+    session.continue_without_card()
+    session.cancel_staff_signin()
+    assert world.procedures.ended == 2
