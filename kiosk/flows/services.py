@@ -22,6 +22,7 @@ Callers may rely on:
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import secrets
 import shutil
@@ -34,7 +35,13 @@ from typing import Any, Literal
 
 from kiosk import logs
 from kiosk.config import ALL_PROCEDURES, Settings
-from kiosk.devices.printer import Document, DocumentPrinter, PrintOutcome
+from kiosk.devices.printer import (
+    ApplicationForm,
+    Document,
+    DocumentPrinter,
+    PrintOutcome,
+    ProxyLetter,
+)
 from kiosk.errors import KnownError
 from kiosk.flows.ports import (
     CardHolder,
@@ -51,11 +58,14 @@ from kiosk.flows.procedures.common import (
     FOUR_SIDES,
     MAX_PHOTO_BYTES,
     Disaster,
+    FormLine,
     Person,
     PhotoKind,
     PhotoSet,
     PhotoSource,
     Problem,
+    Proxy,
+    Relationship,
     active_disasters,
     check_disaster,
     check_phone,
@@ -83,6 +93,12 @@ MAX_ITEMS = 5  # 被災証明書: items per request at the kiosk; more go on the
 QUALIFICATION_WINDOW = timedelta(minutes=15)
 
 Check = Callable[[str], Problem | None]
+# A proxy's form: the lines of the person applied for, written by hand at the counter.
+_PRINCIPAL_LINES = {
+    "procedures.form.name", "procedures.form.birth-date", "procedures.form.address",
+    "procedures.form.property-address",
+}  # fmt: skip
+_NOBODY = Person("", date.min, "")  # stands for the principal only to ask `needs_letter`
 _AUTH: dict[str, documents.AuthMethod] = {"face": "face", "pin": "pin", "staff": "staff"}
 
 
@@ -248,8 +264,7 @@ class SiteServices:
         if holder is None:
             doc = documents.blank_form(procedure, now)
         else:
-            request = self._certificate_request(procedure, holder, answers, now)
-            doc = documents.filled_form(request, self._disasters, now)
+            doc = self._filled_form(procedure, holder, answers, now)
         return self._output(doc, f"form-{procedure}", language)
 
     @property
@@ -296,25 +311,54 @@ class SiteServices:
         report = ("damage.report",)
         if not active_disasters(self._disasters, self._today()):
             return  # nothing to pick: `submit` sends the resident to the counter
-        yield self._disaster_ask(report)
         yield _Ask(
             _choice_question(
-                "property_here",
-                "services.question.property-here",
+                "applying_for",
+                "services.question.applying-for",
                 (
-                    Choice("yes", "services.answer.yes"),
-                    Choice("elsewhere", "services.answer.property-elsewhere"),
+                    Choice("self", "services.answer.for-myself"),
+                    Choice("other", "services.answer.for-someone-else"),
                 ),
-                help_id="services.help.property-here",
-                categories=report,
+                help_id="services.help.applying-for",
             )
         )
-        if answers.get("property_here") == "elsewhere":
-            return  # the address is written on the printed form at the counter
-        if procedure == "risai":
-            yield from self._risai_plan(holder, answers)
+        proxy = answers["applying_for"] == "other"
+        yield self._disaster_ask(report)
+        if proxy:
+            # The person applied for is not on this card: their details go on the paper form.
+            relations = [Choice(r.value, r.label_id) for r in Relationship]
+            yield _Ask(
+                _choice_question("relationship", "services.question.relationship", relations)
+            )
+            if Relationship(answers["relationship"]).is_relative:
+                yield _Ask(
+                    _choice_question(
+                        "same_household",
+                        "services.question.same-household",
+                        YES_NO,
+                        help_id="services.help.same-household",
+                    )
+                )
         else:
-            yield from self._higai_plan(answers)
+            yield _Ask(
+                _choice_question(
+                    "property_here",
+                    "services.question.property-here",
+                    (
+                        Choice("yes", "services.answer.yes"),
+                        Choice("elsewhere", "services.answer.property-elsewhere"),
+                    ),
+                    help_id="services.help.property-here",
+                    categories=report,
+                )
+            )
+            if answers.get("property_here") == "elsewhere":
+                return  # the address is written on the printed form at the counter
+        photos = self._camera is not None and not proxy  # a proxy's request goes on paper
+        if procedure == "risai":
+            yield from self._risai_plan(holder, answers, photos)
+        else:
+            yield from self._higai_plan(answers, photos)
         yield _Ask(
             _number_question(
                 "phone",
@@ -326,7 +370,9 @@ class SiteServices:
             lambda v: next(iter(check_phone(v)), None),
         )
 
-    def _risai_plan(self, holder: CardHolder, answers: Mapping[str, str]) -> Iterator[_Ask]:
+    def _risai_plan(
+        self, holder: CardHolder, answers: Mapping[str, str], photos: bool
+    ) -> Iterator[_Ask]:
         report = ("damage.report",)
         yield _Ask(
             _choice_question("dwelling", "services.question.dwelling", YES_NO, categories=report),
@@ -382,7 +428,7 @@ class SiteServices:
             damage=risai.Damage(parts, flooding, resident_says_light=True),
         )
         could_be_light = "self" in probe.survey_methods_offered()
-        if self._camera is None or not could_be_light:
+        if not photos or not could_be_light:
             return  # 自己判定方式 needs the kiosk camera and damage that may be light
         yield _Ask(
             _choice_question("light", "procedures.damage.light-question", YES_NO, categories=report)
@@ -441,7 +487,7 @@ class SiteServices:
         )  # fmt: skip
         return _Ask(q, check)
 
-    def _higai_plan(self, answers: Mapping[str, str]) -> Iterator[_Ask]:
+    def _higai_plan(self, answers: Mapping[str, str], photos: bool) -> Iterator[_Ask]:
         report = ("damage.report",)
         kinds = [Choice(k.value, k.label_id) for k in higai.ItemKind]
         for n in range(1, MAX_ITEMS + 1):
@@ -458,7 +504,7 @@ class SiteServices:
                     categories=report,
                 )
             )
-            if self._camera is not None:
+            if photos:
                 yield self._photo_ask(f"item.{n}.photo", "services.question.item-photo")
 
     def _insurance_plan(self) -> Iterator[_Ask]:
@@ -570,6 +616,57 @@ class SiteServices:
         if kept is not None and kept[0] == token:
             photos.add(kind, kept[1], now, item)
 
+    def _filled_form(
+        self,
+        procedure: Literal["risai", "higai"],
+        holder: CardHolder,
+        answers: Mapping[str, str],
+        now: datetime,
+    ) -> ApplicationForm:
+        """The form pre-filled from the card and the answers; for a proxy, the card holder
+        goes in the proxy lines and the lines of the person applied for stay blank."""
+        request = self._certificate_request(procedure, holder, answers, now)
+        form = documents.filled_form(request, self._disasters, now)
+        if answers.get("applying_for") != "other":
+            return form
+        rel = answers.get("relationship")
+        lines = [
+            FormLine(line.label) if line.label in _PRINCIPAL_LINES else line for line in form.lines
+        ]
+        lines += [
+            FormLine("procedures.form.proxy-name", holder.name),
+            FormLine("procedures.form.proxy-address", holder.address),
+            FormLine(
+                "procedures.form.proxy-relationship",
+                messages=(Relationship(rel).label_id,) if rel else (),
+            ),
+        ]
+        return dataclasses.replace(form, lines=tuple(lines))
+
+    def _proxy_paper_route(
+        self,
+        procedure: Literal["risai", "higai"],
+        holder: CardHolder,
+        answers: Mapping[str, str],
+        language: str,
+        now: datetime,
+    ) -> PaperRoute:
+        """Print the form (and the 委任状 unless a relative in the same household applies);
+        the counter takes the request with the principal's details written by hand."""
+        self._output(self._filled_form(procedure, holder, answers, now), f"form-{procedure}",
+                     language)  # fmt: skip
+        rel = Relationship(answers["relationship"])
+        proxy = Proxy(_NOBODY, rel, answers.get("same_household") == "yes")
+        if not proxy.needs_letter:
+            return PaperRoute("services.paper.proxy")
+        letter = ProxyLetter(
+            procedure=documents.procedure_label(procedure), issued_at=now, principal_name="",
+            principal_address="", principal_birth_date="", proxy_name=holder.name,
+            proxy_address=holder.address, relationship=rel.label_id,
+        )  # fmt: skip
+        self._output(letter, f"letter-{procedure}", language)
+        return PaperRoute("services.paper.proxy-letter")
+
     def _submit_certificate(self, s: Submission) -> Receipt:
         proc: Literal["risai", "higai"] = "risai" if s.procedure == "risai" else "higai"
         if s.holder is None:
@@ -578,6 +675,8 @@ class SiteServices:
         now = self._clock.now()
         if "disaster" not in s.answers:
             raise KnownError("services.no-disaster", proc)
+        if s.answers.get("applying_for") == "other":
+            raise self._proxy_paper_route(proc, s.holder, s.answers, s.language, now)
         if s.answers.get("property_here") == "elsewhere":
             self.print_form(proc, s.holder, s.answers, s.language)
             raise PaperRoute("services.paper.elsewhere")

@@ -146,6 +146,7 @@ def norm(s: str) -> str:
 
 
 RISAI_SITE = {
+    "applying_for": "self",
     "disaster": "typhoon",
     "property_here": "yes",
     "dwelling": "yes",
@@ -164,6 +165,7 @@ RISAI_SELF = {
     "self_consent": "agree",
 }
 HIGAI = {
+    "applying_for": "self",
     "disaster": "typhoon",
     "property_here": "yes",
     "item.1.kind": "vehicle",
@@ -196,11 +198,11 @@ def test_risai_site_survey_asks_a_few_taps_and_never_what_the_card_gave(store: S
     svc = services(store)
     w = walk(svc, "risai", RISAI_SITE)
     assert w.ids == [
-        "disaster", "property_here", "dwelling", "flooding", "damage.1", "damage.2", "light",
-        "phone",
+        "applying_for", "disaster", "property_here", "dwelling", "flooding", "damage.1",
+        "damage.2", "light", "phone",
     ]  # fmt: skip
     assert not CARD_FACTS & set(w.ids)
-    disaster = w.questions[0]
+    disaster = w.questions[1]
     assert [c.value for c in disaster.choices] == ["typhoon"]  # closed and future ones hidden
     assert "令和8年台風第15号" in disaster.choices[0].message_id
     assert w.questions[-1].kind == "number" and w.questions[-1].max_digits == 11
@@ -283,7 +285,8 @@ def test_a_wrong_phone_number_is_asked_again_with_a_plain_message(store: Store) 
 
 def test_not_a_dwelling_is_asked_again_pointing_to_the_higai_request(store: Store) -> None:
     svc = services(store)
-    answers = {"disaster": "typhoon", "property_here": "yes", "dwelling": "no"}
+    answers = {"applying_for": "self", "disaster": "typhoon", "property_here": "yes",
+               "dwelling": "no"}  # fmt: skip
     q = svc.next_question("risai", HOLDER, answers)
     assert q is not None and q.id == "dwelling"
     assert q.problem_id == "procedures.error.not-dwelling-use-higai"
@@ -291,7 +294,7 @@ def test_not_a_dwelling_is_asked_again_pointing_to_the_higai_request(store: Stor
 
 def test_a_disaster_no_longer_active_is_asked_again(store: Store) -> None:
     svc = services(store)
-    q = svc.next_question("risai", HOLDER, {"disaster": "closed"})
+    q = svc.next_question("risai", HOLDER, {"applying_for": "self", "disaster": "closed"})
     assert q is not None and q.id == "disaster"
     assert q.problem_id == "procedures.error.disaster-not-active"
 
@@ -317,8 +320,8 @@ def test_a_problem_found_only_at_submit_goes_to_the_counter_and_stores_nothing(
 
 def test_damaged_place_elsewhere_prints_the_form_for_the_counter(store: Store) -> None:
     svc = services(store)
-    w = walk(svc, "risai", {"disaster": "typhoon", "property_here": "elsewhere"})
-    assert w.ids == ["disaster", "property_here"]
+    w = walk(svc, "risai", {**RISAI_SITE, "property_here": "elsewhere"})
+    assert w.ids == ["applying_for", "disaster", "property_here"]
     with pytest.raises(PaperRoute) as e:
         submit(svc, "risai", w.answers)
     assert e.value.message_id == "services.paper.elsewhere"
@@ -346,8 +349,8 @@ def test_higai_one_vehicle_with_its_photo(store: Store) -> None:
     svc = services(store)
     w = walk(svc, "higai", HIGAI)
     assert w.ids == [
-        "disaster", "property_here", "item.1.kind", "item.1.damage", "item.1.photo",
-        "item.2.kind", "phone",
+        "applying_for", "disaster", "property_here", "item.1.kind", "item.1.damage",
+        "item.1.photo", "item.2.kind", "phone",
     ]  # fmt: skip
     receipt = submit(svc, "higai", w.answers)
     doc = envelope(store, receipt.reference)
@@ -360,11 +363,7 @@ def test_higai_one_vehicle_with_its_photo(store: Store) -> None:
 
 
 def test_higai_stops_offering_items_at_five(store: Store) -> None:
-    picks: dict[str, Answer] = {
-        "disaster": "typhoon",
-        "property_here": "yes",
-        "phone": "0312345678",
-    }
+    picks: dict[str, Answer] = {**HIGAI}
     for n in range(1, 6):
         picks[f"item.{n}.kind"] = "household-goods"
         picks[f"item.{n}.damage"] = "flooded"
@@ -566,7 +565,7 @@ def test_support_check_prints_its_result_sheet(store: Store) -> None:
 
 def test_the_pre_filled_form_prints_from_any_question(store: Store) -> None:
     svc = services(store)
-    outcome = svc.print_form("higai", HOLDER, {"disaster": "typhoon"}, "en")
+    outcome = svc.print_form("higai", HOLDER, {"applying_for": "self", "disaster": "typhoon"}, "en")
     assert outcome.printed is False and outcome.pdf in svc.pdfs
     text = pdf_text(outcome.pdf)
     assert norm(HOLDER.address) in text and norm("令和8年台風第15号") in text
@@ -592,7 +591,7 @@ def test_questions_and_taps_per_procedure(store: Store, capsys: pytest.CaptureFi
         for label, (n, taps) in counts.items():
             print(f"\n  {label}: {n} questions, {taps} taps")
     assert counts["insurance"] == (2, 2)
-    assert counts["risai (site survey)"] == (8, 19)  # 7 choices + 11 digits + 決定
+    assert counts["risai (site survey)"] == (9, 20)  # 8 choices + 11 digits + 決定
     assert counts["higai (one item)"][0] <= 8
     assert counts["support-check"][0] <= 12
 
@@ -742,8 +741,9 @@ def catalog() -> dict[str, dict[str, str]]:
 
 def test_every_message_the_services_show_exists_in_seven_languages(store: Store) -> None:
     known = catalog()
-    disaster_names = {c.message_id for c in services(store).next_question(
-        "risai", HOLDER, {}).choices}  # type: ignore[union-attr]  # fmt: skip
+    first = services(store).next_question("risai", HOLDER, {"applying_for": "self"})
+    assert first is not None and first.id == "disaster"
+    disaster_names = {c.message_id for c in first.choices}
     ids: set[str] = set()
     for procedure, picks in TYPICAL.values():
         svc = services(store)
@@ -763,3 +763,38 @@ def test_every_message_the_services_show_exists_in_seven_languages(store: Store)
     assert missing == []
     partial = sorted(i for i in ids if set(LANGUAGES) - set(known[i]))
     assert partial == []
+
+
+# -- proxies ------------------------------------------------------------------------------------
+
+
+def test_a_relative_in_the_household_applies_on_paper_without_a_letter(store: Store) -> None:
+    svc = services(store)
+    picks = {**RISAI_SELF, "applying_for": "other", "relationship": "child",
+             "same_household": "yes"}  # fmt: skip
+    w = walk(svc, "risai", picks)
+    assert w.ids[:4] == ["applying_for", "disaster", "relationship", "same_household"]
+    assert "property_here" not in w.ids  # the card's address is the proxy's, not the home's
+    assert not [q for q in w.questions if q.kind == "photo"]  # the request goes on paper
+    with pytest.raises(PaperRoute) as e:
+        submit(svc, "risai", w.answers)
+    assert e.value.message_id == "services.paper.proxy"
+    assert store.references() == []
+    (form,) = svc.pdfs
+    text = pdf_text(form)
+    assert norm(HOLDER.name) in text and norm("子") in text  # the proxy, and how related
+    assert norm(HOLDER.address) in text
+
+
+def test_anyone_else_gets_a_letter_of_authorisation_to_sign(store: Store) -> None:
+    svc = services(store)
+    picks = {**HIGAI, "applying_for": "other", "relationship": "not-relative"}
+    w = walk(svc, "higai", picks)
+    assert "same_household" not in w.ids and "item.1.photo" not in w.ids
+    with pytest.raises(PaperRoute) as e:
+        submit(svc, "higai", w.answers)
+    assert e.value.message_id == "services.paper.proxy-letter"
+    names = sorted(p.name for p in svc.pdfs)
+    assert names == ["form-higai.pdf", "letter-higai.pdf"]
+    letter = pdf_text(next(p for p in svc.pdfs if p.name.startswith("letter")))
+    assert norm("委任状") in letter and norm(HOLDER.name) in letter
