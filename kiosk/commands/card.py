@@ -43,6 +43,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--json", action="store_true", help="one JSON object on stdout")
     r.set_defaults(func=read)
 
+    t = cmds.add_parser("tries", help="tries left on each credential (spends none)")
+    t.add_argument("--reader", help="reader name (default: [card] reader, else the first card)")
+    t.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    t.set_defaults(func=tries)
+
 
 def emulate(args: argparse.Namespace, ctx: Context) -> int:
     from kiosk.devices.card.pcscd import PcscDaemon
@@ -111,6 +116,25 @@ def read(args: argparse.Namespace, ctx: Context) -> int:
     if problem is not None:
         print(f"kiosk: {problem.detail}: send the resident to staff", file=sys.stderr)
     return 0 if problem is None else 1
+
+
+def tries(args: argparse.Namespace, ctx: Context) -> int:
+    """For staff at the counter: how many tries each credential has, without spending one."""
+    from kiosk.devices.card.mynumber import Credential, MyNumberCard
+    from kiosk.devices.card.pcscd import PcscDaemon
+    from kiosk.devices.card.reader import open_my_number_card
+    from kiosk.devices.card.trust import TrustTable
+
+    PcscDaemon.ensure(autostart=False)
+    with open_my_number_card(args.reader or ctx.settings.card.reader) as transport:
+        card = MyNumberCard(transport, TrustTable())
+        left = {c.name.lower(): card.tries(c).left for c in Credential}
+    if args.json:
+        emit_json({"ok": True, "tries": left})
+    else:
+        for name, n in left.items():
+            print(f"{name}: {'no limit' if n is None else n}")
+    return 0
 
 
 def _problem(reading: Any) -> KnownError | None:

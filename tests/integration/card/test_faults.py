@@ -189,3 +189,18 @@ def test_pcscd_not_running_says_how_to_start_it(tmp_path: Path) -> None:
     out = json.loads(r.stdout)
     assert out["error"] == "card.pcscd_down"
     assert "systemctl enable --now pcscd.socket" in out["detail"]
+
+
+def test_staff_see_tries_without_spending_any(
+    card_slot: VirtualCardSlot,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    data_dir: Path,
+) -> None:
+    insert(card_slot, "taro")
+    argv = ["--data-dir", str(data_dir), "card", "tries", "--reader", card_slot.reader_name]
+    for _ in range(2):  # asking twice changes nothing
+        assert cli.main([*argv, "--json"]) == 0
+        out = json.loads(capsys.readouterr().out)
+        assert out["tries"] == {"text_pin": 1, "text_pin_b": 10, "face_pin_b": 10,
+                                "jpki_auth_pin": 1, "jpki_sign_password": 5}  # fmt: skip
