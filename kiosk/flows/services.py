@@ -23,6 +23,7 @@ Callers may rely on:
 from __future__ import annotations
 
 import dataclasses
+import io
 import logging
 import secrets
 import shutil
@@ -31,7 +32,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from kiosk import logs
 from kiosk.config import ALL_PROCEDURES, Settings
@@ -104,6 +105,31 @@ _AUTH: dict[str, documents.AuthMethod] = {"face": "face", "pin": "pin", "staff":
 
 class PaperRoute(KnownError):
     """A form was printed for the counter instead of a submission (the equally good path)."""
+
+
+class LiveCamera(Protocol):
+    """The kiosk camera as `kiosk.devices.camera.Camera` offers it: the newest frame (with
+    `rgb`, an (h, w, 3) uint8 RGB array) or None."""
+
+    def latest(self) -> Any: ...
+
+
+class CameraStills:
+    """A `PhotoSource` over the running kiosk camera: the newest frame as JPEG, in memory."""
+
+    def __init__(self, camera: LiveCamera, quality: int = 88) -> None:
+        self._camera = camera
+        self._quality = quality
+
+    def capture_jpeg(self) -> bytes:
+        from PIL import Image
+
+        frame = self._camera.latest()
+        if frame is None:
+            raise KnownError("services.camera-unavailable")
+        buf = io.BytesIO()
+        Image.fromarray(frame.rgb, "RGB").save(buf, format="JPEG", quality=self._quality)
+        return buf.getvalue()
 
 
 @dataclass(frozen=True)
@@ -910,4 +936,4 @@ def _store_submission(
     return StoreSubmission(kind, 1, body, (), new_idempotency_key(), categories)
 
 
-__all__ = ["PaperRoute", "SiteServices", "insurance_lines", "support_lines"]
+__all__ = ["CameraStills", "PaperRoute", "SiteServices", "insurance_lines", "support_lines"]

@@ -21,7 +21,7 @@ from kiosk.errors import KnownError
 from kiosk.flows.ports import CardHolder, Question, Receipt, ReceiptLine, Submission
 from kiosk.flows.procedures.common import Cause, Disaster
 from kiosk.flows.qualification import DemoQualificationSource
-from kiosk.flows.services import PaperRoute, SiteServices
+from kiosk.flows.services import CameraStills, PaperRoute, SiteServices
 from kiosk.flows.session import Page, SessionMachine
 from kiosk.paths import DataDir
 from kiosk.store import Store, verify_envelope
@@ -798,3 +798,40 @@ def test_anyone_else_gets_a_letter_of_authorisation_to_sign(store: Store) -> Non
     assert names == ["form-higai.pdf", "letter-higai.pdf"]
     letter = pdf_text(next(p for p in svc.pdfs if p.name.startswith("letter")))
     assert norm("委任状") in letter and norm(HOLDER.name) in letter
+
+
+class StillFrame:
+    def __init__(self, rgb: object) -> None:
+        self.rgb = rgb
+
+
+class LiveFrames:
+    """Stands in for the running kiosk camera: the newest frame, or None before the first."""
+
+    def __init__(self) -> None:
+        self.frame: StillFrame | None = None
+
+    def latest(self) -> StillFrame | None:
+        return self.frame
+
+
+def test_camera_stills_turn_the_newest_frame_into_a_jpeg(store: Store) -> None:
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    live = LiveFrames()
+    stills = CameraStills(live)
+    with pytest.raises(KnownError) as e:
+        stills.capture_jpeg()
+    assert e.value.message_id == "services.camera-unavailable"
+    rgb = np.zeros((48, 64, 3), dtype=np.uint8)
+    rgb[:, :, 0] = 200
+    live.frame = StillFrame(rgb)
+    svc = SiteServices(store.settings, store, clock=SiteClock(), disasters=DISASTERS, camera=stills)
+    token = svc.take_photo("photo.front")
+    data = svc.photo("photo.front")
+    assert token and data is not None and data[:3] == b"\xff\xd8\xff"
+    with Image.open(io.BytesIO(data)) as img:
+        assert img.size == (64, 48) and img.getpixel((10, 10))[0] > 180  # type: ignore[index]
