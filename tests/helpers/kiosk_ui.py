@@ -27,11 +27,15 @@ class Kiosk:
         world: World | None = None,
         offered: tuple[str, ...] = OFFERED,
         switch_keys: SwitchKeys | None = None,
+        procedures: object | None = None,
     ) -> None:
         self.qtbot = qtbot
         self.world = world or World()
         self.speech = Speech()
-        self.session = SessionMachine(self.world.ports(), offered)
+        ports = self.world.ports()
+        if procedures is not None:  # the real SiteServices: questions and the desk in one
+            ports = dataclasses.replace(ports, procedures=procedures, desk=procedures)
+        self.session = SessionMachine(ports, offered)
         self.window = MainWindow(
             self.session,
             set_language,  # type: ignore[arg-type]
@@ -76,6 +80,8 @@ class Kiosk:
         b = self.button(name)
         assert b.isVisible(), f"{name!r} is not visible on {self.page}"
         assert b.isEnabled(), f"{name!r} is disabled on {self.page}"
+        # On screen, not scrolled out of sight: a finger must be able to reach it.
+        assert not b.visibleRegion().isEmpty(), f"{name!r} is out of sight on {self.page}"
         self.taps += 1
         self.qtbot.mouseClick(b, Qt.MouseButton.LeftButton)
 

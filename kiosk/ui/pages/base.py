@@ -11,7 +11,15 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLayout,
+    QScrollArea,
+    QScroller,
+    QVBoxLayout,
+    QWidget,
+)
 
 from kiosk.flows.session import Page, SessionMachine
 from kiosk.ui.widgets import BigButton, Keypad, TrLabel, t
@@ -58,6 +66,21 @@ class KioskPage(QWidget):
         b.clicked.connect(lambda: action())
         (row if row is not None else self.layout_).addWidget(b)
         return b
+
+    def scrolling(self, layout: QLayout) -> QLayout:
+        """Put `layout` in its own scroll area that takes the free height, so a long list
+        scrolls while the page's buttons below it stay in sight."""
+        box = QWidget()
+        box.setObjectName("page")
+        box.setLayout(layout)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(box)
+        QScroller.grabGesture(scroll.viewport(), QScroller.ScrollerGestureType.TouchGesture)
+        self.layout_.addWidget(scroll, 1)
+        return layout
 
     def row(self) -> QHBoxLayout:
         r = QHBoxLayout()

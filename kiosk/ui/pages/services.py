@@ -184,10 +184,10 @@ class ReviewPage(KioskPage):
     def __init__(self, session: SessionMachine) -> None:
         super().__init__(session)
         self.heading.set_message("ui.review.title")
+        # A long review scrolls by itself, so "this is correct" is always in sight.
         self.form = QFormLayout()
         self.form.setVerticalSpacing(16)
-        self.layout_.addLayout(self.form)
-        self.layout_.addStretch(1)
+        self.scrolling(self.form)
         row = self.row()
         self.back = self.button("ui.review.back", session.back, name="reviewBack", row=row)
         self.ok = self.button(
@@ -260,9 +260,9 @@ class ReceiptPage(KioskPage):
         self.next_steps = self.label()
         self.lines_box = QVBoxLayout()
         self.lines_box.setSpacing(8)
-        self.layout_.addLayout(self.lines_box)
+        self.lines_box.addStretch(1)
+        self.scrolling(self.lines_box)
         self.line_labels: list[TrLabel] = []
-        self.layout_.addStretch(1)
         row = self.row()
         self.another = self.button(
             "ui.receipt.another", session.another_procedure, name="receiptAnother", row=row
@@ -279,7 +279,8 @@ class ReceiptPage(KioskPage):
         self.reference.set_message("ui.receipt.reference", reference=r.reference)
         self.next_steps.set_message(r.next_steps_id)
         for mid in r.next_steps:
-            self._add(TrLabel(mid))
+            if mid != r.next_steps_id:
+                self._add(TrLabel(mid))
         for line in r.lines:
             role = {"heading": "heading", "rule": "muted", "note": "muted"}.get(line.kind, "body")
             label = TrLabel(role=role)
@@ -295,7 +296,7 @@ class ReceiptPage(KioskPage):
 
     def _add(self, label: TrLabel) -> None:
         label.setObjectName("receiptLine")
-        self.lines_box.addWidget(label)
+        self.lines_box.insertWidget(self.lines_box.count() - 1, label)  # above the stretch
         self.line_labels.append(label)
         self.spoken.append(label)
 
