@@ -665,6 +665,10 @@ def test_a_whole_visit_asks_again_submits_shows_the_result_and_wipes_the_printou
     session.give_consent(True)
     receipt = session.receipt
     assert receipt is not None and receipt.lines[1].message_id == "rules.result.likely"
+    # Sectoral separation: nothing of the 罹災証明書 request travels with the support check.
+    support = json.dumps(envelope(store, receipt.reference), ensure_ascii=False)
+    for fact in (RISAI_SITE["phone"], "roof", HANAKO.holder.name, HANAKO.holder.address):
+        assert fact not in support
     assert len(svc.pdfs) == 5  # two receipts, two data-use receipts, one result sheet
     session.finish()
     assert svc.pdfs == () and list(store.data.tmp.iterdir()) == []
@@ -835,3 +839,15 @@ def test_camera_stills_turn_the_newest_frame_into_a_jpeg(store: Store) -> None:
     assert token and data is not None and data[:3] == b"\xff\xd8\xff"
     with Image.open(io.BytesIO(data)) as img:
         assert img.size == (64, 48) and img.getpixel((10, 10))[0] > 180  # type: ignore[index]
+
+
+def test_a_missing_printer_never_undoes_a_stored_submission(store: Store) -> None:
+    settings = dataclasses.replace(
+        store.settings, printer=dataclasses.replace(store.settings.printer, name="no-such-printer")
+    )
+    svc = SiteServices(settings, store, clock=SiteClock(), disasters=DISASTERS, demo=True)
+    receipt = submit(svc, "insurance", INSURANCE)
+    assert receipt.printed is False and store.references() == [receipt.reference]
+    assert len(svc.pdfs) == 2  # written before the print failed; still removed at the end
+    svc.visit_ended()
+    assert svc.pdfs == () and list(store.data.tmp.iterdir()) == []
