@@ -94,6 +94,8 @@ MAX_ITEMS = 5  # 被災証明書: items per request at the kiosk; more go on the
 QUALIFICATION_WINDOW = timedelta(minutes=15)
 
 Check = Callable[[str], Problem | None]
+# Support-check questions that only the 災害援護資金 (loan) estimate uses.
+_LOAN_ONLY = ("injured", "goods_lost", "dwelling_lost")
 # A proxy's form: the lines of the person applied for, written by hand at the counter.
 _PRINCIPAL_LINES = {
     "procedures.form.name", "procedures.form.birth-date", "procedures.form.address",
@@ -550,7 +552,15 @@ class SiteServices:
         if len(active_disasters(self._disasters, self._today())) > 1:
             yield self._disaster_ask(("damage.report",))
         sa = _support_answers(answers)
-        for sq in support_check.questions(sa):
+        asked = support_check.questions(sa)
+        # Injury, lost goods and a lost home matter only for the loan: ask about the loan
+        # first, and those three only when the resident wants it checked (3 taps fewer).
+        loan = [q for q in asked if q.id in _LOAN_ONLY]
+        asked = [q for q in asked if q.id not in _LOAN_ONLY]
+        if sa.wants_loan_check:
+            at = next(i for i, q in enumerate(asked) if q.id == "wants_loan_check") + 1
+            asked[at:at] = loan
+        for sq in asked:
             cats = {"household": ("household",), "income_yen": ("income",)}.get(
                 sq.id, ("damage.report",)
             )
