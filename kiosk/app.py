@@ -1,0 +1,239 @@
+"""Composition root: settings -> devices (real or demo) -> store -> flows -> ui.
+
+Nothing else builds collaborators; everything below receives what it needs through its
+constructor, so a test can build any part with small fakes.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QApplication, QWidget
+
+from kiosk import logs
+from kiosk.config import Settings, StaffMember, StaffSettings
+from kiosk.devices.bell import Bell
+from kiosk.devices.card import pcscd
+from kiosk.devices.card.errors import CardError
+from kiosk.devices.card.monitor import CardWatcher
+from kiosk.devices.card.reader import list_readers
+from kiosk.devices.card.trust import resolve as resolve_trust
+from kiosk.devices.card.virtual import VirtualCardSlot, list_demo_residents
+from kiosk.devices.card.virtual.slot import vpcd_reader_name
+from kiosk.devices.speech import Speaker
+from kiosk.errors import KnownError
+from kiosk.flows.card_access import CardOnReader
+from kiosk.flows.ports import Ports
+from kiosk.flows.services import SiteServices
+from kiosk.flows.session import SessionMachine
+from kiosk.flows.site import StaffBell, StoreAudit, SystemClock, TicketCounter
+from kiosk.flows.staff import ConfigStaff, pin_hash
+from kiosk.instance import InstanceLock
+from kiosk.paths import DataDir
+from kiosk.store.housekeeping import Housekeeping
+from kiosk.store.outbox import sink_from_settings
+from kiosk.store.store import Store
+from kiosk.ui.demo_tray import DemoTray, TrayResident
+from kiosk.ui.i18n import Translations
+from kiosk.ui.main_window import MainWindow
+
+log = logging.getLogger("kiosk.app")
+
+VIRTUAL_READER_PREFIX = "Virtual PCD"
+# Demo mode only (never at a real site): a clerk and a supporter with PINs shown in the tray.
+DEMO_STAFF = StaffSettings(
+    members=(
+        StaffMember("demo-clerk", "clerk", pin_hash("demo-clerk", "1111")),
+        StaffMember("demo-supporter", "supporter", pin_hash("demo-supporter", "2222")),
+        StaffMember("demo-admin", "admin", pin_hash("demo-admin", "9999")),
+    )
+)
+
+
+def main(
+    settings: Settings,
+    data: DataDir,
+    demo: str,
+    screenshot: Path | None = None,
+    exit_after: float | None = None,
+    verbose: bool = False,
+) -> int:
+    """Run the kiosk until it is closed; returns the process exit code."""
+    logs.setup(data.log_file, verbose=verbose)
+    with InstanceLock(data.lock_file):
+        logs.event(log, "app.starting", role=settings.site.role, kiosk_id=settings.site.kiosk_id)
+        app = QApplication.instance() or QApplication(sys.argv[:1])
+        assert isinstance(app, QApplication)
+        app.setApplicationName("madoguchi-kiosk")
+        translations = Translations(app, settings.site.language)
+        kiosk = Kiosk.assemble(settings, data, demo, translations)
+        try:
+            _quit_on_signals(app)
+            kiosk.show()
+            logs.event(log, "app.ready", demo_card=kiosk.demo_card, page=kiosk.current_page())
+            if screenshot is not None:
+                QTimer.singleShot(500, lambda: _save_and_quit(app, kiosk, screenshot))
+            if exit_after is not None:
+                QTimer.singleShot(int(exit_after * 1000), app.quit)
+            rc = app.exec()
+        finally:
+            kiosk.close()
+            translations.close()
+        logs.event(log, "app.stopped", code=rc)
+        return rc
+
+
+class CardEvents(QObject):
+    """Brings the card watcher's thread to the Qt thread: its signals are queued."""
+
+    inserted = Signal(str)
+    removed = Signal(str)
+    failed = Signal(str)
+
+
+@dataclass
+class Kiosk:
+    """The assembled kiosk: what must be shown, and what must be closed at the end."""
+
+    window: MainWindow
+    session: SessionMachine
+    closers: list[Callable[[], object]]  # in the order to call them at the end
+    slot: VirtualCardSlot | None = None
+    tray: DemoTray | None = None
+    fullscreen: bool = False
+
+    @property
+    def demo_card(self) -> bool:
+        return self.slot is not None
+
+    @classmethod
+    def assemble(
+        cls, settings: Settings, data: DataDir, demo: str, translations: Translations
+    ) -> Kiosk:
+        closers: list[Callable[[], object]] = []
+        daemon = pcscd.PcscDaemon.ensure(autostart=settings.card.pcscd_autostart)
+        closers.append(daemon.stop)
+        demo_card = demo == "on" or (demo == "auto" and not _real_readers())
+        slot = VirtualCardSlot(settings.card.vpcd_port) if demo_card else None
+        reader = vpcd_reader_name(settings.card.vpcd_port) if slot else settings.card.reader
+        trust = resolve_trust(settings.card.trust_table, demo=demo_card)
+
+        store = Store.open(data, settings)
+        closers.append(store.close)
+        housekeeping = Housekeeping(
+            store, sink_from_settings(settings.sink, data), settings.sink.sync_interval_s
+        )
+        housekeeping.start()
+        closers.append(housekeeping.stop)
+
+        speaker = Speaker(muted=not settings.ui.voice)
+        closers.append(speaker.close)
+        staff = ConfigStaff(_staff_settings(settings, demo_card))
+        ports = Ports(
+            card=CardOnReader(trust, reader),
+            face=None,
+            staff=staff,
+            clock=SystemClock(),
+            audit=StoreAudit(store),
+            procedures=SiteServices(settings, store, demo=demo_card),
+            staff_call=StaffBell(Bell().ring),
+            counter=TicketCounter(data.root / "tickets.json"),
+            defer=lambda fn: QTimer.singleShot(0, fn),
+        )
+        session = SessionMachine(
+            ports,
+            settings.site.offered_procedures,
+            language=settings.site.language,
+            inactivity_s=settings.session.inactivity_s,
+            warning_s=settings.session.warning_s,
+            face_attempts=settings.face.max_attempts,
+            large_text=settings.ui.large_text,
+        )
+        window = MainWindow(session, translations.use, speech=speaker, voice=settings.ui.voice)
+        events = CardEvents()
+        events.inserted.connect(lambda r: session.card_inserted() if _ours(reader, r) else None)
+        events.removed.connect(lambda r: session.card_removed() if _ours(reader, r) else None)
+        events.failed.connect(lambda m: logs.event(log, "card.watcher_error", error=m))
+        watcher = CardWatcher(
+            events.inserted.emit, events.removed.emit, lambda e: events.failed.emit(e.message_id)
+        ).start()
+        closers.insert(0, watcher.stop)
+        tray = None
+        if slot is not None:
+            residents = [TrayResident(r.id, r.label, r.pin, r.pin_b) for r in list_demo_residents()]
+            tray = DemoTray(residents, slot)
+            closers.insert(0, slot.close)
+        return cls(window, session, closers, slot, tray, settings.ui.fullscreen)
+
+    def show(self) -> None:
+        if self.fullscreen:
+            self.window.showFullScreen()
+        else:
+            # A 1080p kiosk screen, or as much of a smaller one (a volunteer's laptop) as there is.
+            screen = self.window.screen().availableGeometry()
+            self.window.resize(min(1920, screen.width()), min(1080, screen.height()))
+            self.window.show()
+        if self.tray is not None:
+            geo = self.window.frameGeometry()
+            self.tray.move(geo.right() + 8, geo.top())
+            self.tray.resize(360, geo.height())
+            self.tray.show()
+
+    def current_page(self) -> str:
+        return self.session.page.value
+
+    def screenshot(self, path: Path) -> bool:
+        widget: QWidget = self.window
+        return widget.grab().save(str(path), "PNG")
+
+    def close(self) -> None:
+        if self.tray is not None:
+            self.tray.close()
+        self.window.close()
+        for close in self.closers:
+            try:
+                close()
+            except Exception:  # one stuck device must not keep the others open
+                log.exception("app.close_failed")
+
+
+def _ours(reader: str, reported: str) -> bool:
+    """With a configured (or virtual) reader, cards on other readers are not ours."""
+    return not reader or reader == reported
+
+
+def _real_readers() -> list[str]:
+    try:
+        return [r for r in list_readers() if not r.startswith(VIRTUAL_READER_PREFIX)]
+    except (CardError, KnownError):
+        return []
+
+
+def _save_and_quit(app: QApplication, kiosk: Kiosk, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ok = kiosk.screenshot(path)
+    logs.event(log, "app.screenshot", saved=ok)
+    app.exit(0 if ok else 1)
+
+
+def _quit_on_signals(app: QApplication) -> None:
+    """SIGTERM/SIGINT end the event loop cleanly (systemd stop, Ctrl-C)."""
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: app.quit())
+    # Python runs signal handlers only between bytecodes: wake the interpreter regularly.
+    timer = QTimer(app)
+    timer.timeout.connect(lambda: None)
+    timer.start(200)
+
+
+def _staff_settings(settings: Settings, demo: bool) -> StaffSettings:
+    """The configured staff; in demo mode without any, the demo accounts of assets/demo."""
+    if settings.staff.members or not demo:
+        return settings.staff
+    return DEMO_STAFF

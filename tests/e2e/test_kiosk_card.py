@@ -1,0 +1,51 @@
+"""The assembled kiosk in-process: real pcscd, the virtual card in the demo slot, the window."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from kiosk.app import Kiosk
+from kiosk.config import CardSettings, Settings, UiSettings
+from kiosk.devices.card.virtual.slot import vpcd_reader_name
+from kiosk.flows.session import Page
+from kiosk.paths import DataDir
+from kiosk.ui.i18n import Translations
+from tests.helpers.pcscd import VPCD_PORTS, _reader_is_empty
+
+pytestmark = pytest.mark.pcscd
+
+
+@pytest.fixture
+def kiosk(pcscd: object, data_dir: Path, translations: Translations) -> Iterator[Kiosk]:
+    port = next(p for p in VPCD_PORTS if _reader_is_empty(vpcd_reader_name(p)))
+    settings = Settings(card=CardSettings(vpcd_port=port), ui=UiSettings(voice=False))
+    k = Kiosk.assemble(settings, DataDir(data_dir).ensure(), "on", translations)
+    yield k
+    k.close()
+
+
+def test_card_on_reading_then_removed_drops_the_visit(qtbot: QtBot, kiosk: Kiosk) -> None:
+    assert kiosk.slot is not None and kiosk.tray is not None
+    assert kiosk.current_page() == "welcome"
+    kiosk.tray.select("hanako")
+    kiosk.tray.insert_selected()
+    qtbot.waitUntil(lambda: kiosk.session.page is Page.CHOOSE_METHOD, timeout=20_000)
+    assert kiosk.window.stack.currentWidget().objectName() != ""
+    kiosk.tray.remove_card()
+    qtbot.waitUntil(lambda: kiosk.session.page is Page.WELCOME, timeout=20_000)
+    assert kiosk.session.readback() is None and kiosk.session.visit.holder is None
+
+
+def test_a_card_that_is_not_a_my_number_card_goes_to_a_person(qtbot: QtBot, kiosk: Kiosk) -> None:
+    assert kiosk.tray is not None
+    kiosk.tray.select("transit")
+    kiosk.tray.insert_selected()
+    qtbot.waitUntil(lambda: kiosk.session.page is Page.HANDOFF, timeout=20_000)
+    assert kiosk.session.visit.ticket  # a numbered ticket for the counter, no personal data
+    notice = kiosk.window.notice.text()
+    assert notice and not notice.startswith("card.")  # told in words, not as a message id
+    kiosk.tray.remove_card()
