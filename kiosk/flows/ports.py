@@ -169,6 +169,7 @@ class Submission:
     answers: Mapping[str, str]
     identity_method: str  # "face" | "pin" | "staff"
     language: str
+    visit_id: str = ""  # the audit session id, so a procedure's own audit entries link up
 
 
 @dataclass(frozen=True)

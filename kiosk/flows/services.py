@@ -74,6 +74,7 @@ from kiosk.flows.procedures.common import (
     site_disasters,
 )
 from kiosk.flows.qualification import (
+    ConsentForm,
     ConsentItem,
     ConsentRecord,
     DemoQualificationSource,
@@ -784,9 +785,15 @@ class SiteServices:
             outcome = QualificationOutcome("unreadable")  # no source: never "uninsured"
         else:
             outcome = self._qualification.check(s.holder, since)
-        items = frozenset(i for i in ConsentItem if s.answers.get(f"consent.{i.value}") == "yes")
         # The session lets only the resident (or a clerk beside them) consent, never a supporter.
-        consent = ConsentRecord(items, now, "resident")
+        form = ConsentForm()
+        for item in ConsentItem:
+            form.set(item, s.answers.get(f"consent.{item.value}") == "yes")
+        if s.visit_id:  # audited by data category only (consent.given / consent.declined)
+            consent = form.submit(now, "resident", self._store, s.visit_id)
+        else:
+            chosen = frozenset(i for i, on in form.chosen.items() if on)
+            consent = ConsentRecord(chosen, now, "resident")
         body = insurance.payload(
             outcome, consent, now, kiosk_id=self._settings.site.kiosk_id, language=s.language
         )

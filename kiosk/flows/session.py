@@ -857,7 +857,9 @@ class SessionMachine:
     def _submit(self) -> None:
         v = self.visit
         assert v.procedure is not None and v.method is not None
-        submission = Submission(v.procedure, v.holder, dict(v.answers), v.method.value, v.language)
+        submission = Submission(
+            v.procedure, v.holder, dict(v.answers), v.method.value, v.language, visit_id=v.id
+        )
         try:
             receipt = self._ports.procedures.submit(submission)
         except KnownError as e:

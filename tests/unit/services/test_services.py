@@ -852,3 +852,18 @@ def test_a_missing_printer_never_undoes_a_stored_submission(store: Store) -> Non
     assert len(svc.pdfs) == 2  # written before the print failed; still removed at the end
     svc.visit_ended()
     assert svc.pdfs == () and list(store.data.tmp.iterdir()) == []
+
+
+def test_the_insurance_consent_is_audited_by_category_in_the_visits_session(store: Store) -> None:
+    svc = services(store)
+    visit = "0123456789abcdef0123456789abcdef"
+    svc.submit(Submission("insurance", HOLDER, INSURANCE, "face", "ja", visit_id=visit))
+    (entry,) = [e for e in store.audit_entries() if e.event.startswith("consent.")]
+    assert (entry.session_id, entry.event, entry.categories) == (
+        visit, "consent.given", ("medication",)
+    )  # fmt: skip
+    assert entry.purpose == "insurance"
+    declined = {"consent.medication": "no", "consent.health-check": "no"}
+    svc.submit(Submission("insurance", HOLDER, declined, "pin", "ja", visit_id=visit))
+    events = [e.event for e in store.audit_entries() if e.event.startswith("consent.")]
+    assert events == ["consent.given", "consent.declined"]
