@@ -6,7 +6,7 @@ import dataclasses
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractButton, QApplication
+from PySide6.QtWidgets import QAbstractButton, QApplication, QScrollArea
 from pytestqt.qtbot import QtBot
 
 from kiosk.flows.session import Page, SessionMachine
@@ -46,6 +46,7 @@ class Kiosk:
         qtbot.addWidget(self.window)
         self.window.show()
         self.taps = 0
+        self.swipes = 0
         self.screens: list[Page] = []
         self._watch()
 
@@ -80,10 +81,21 @@ class Kiosk:
         b = self.button(name)
         assert b.isVisible(), f"{name!r} is not visible on {self.page}"
         assert b.isEnabled(), f"{name!r} is disabled on {self.page}"
+        if b.visibleRegion().isEmpty():
+            self._swipe_to(b)  # the resident scrolls the page first (counted as a swipe)
         # On screen, not scrolled out of sight: a finger must be able to reach it.
         assert not b.visibleRegion().isEmpty(), f"{name!r} is out of sight on {self.page}"
         self.taps += 1
         self.qtbot.mouseClick(b, Qt.MouseButton.LeftButton)
+
+    def _swipe_to(self, b: QAbstractButton) -> None:
+        w = b.parentWidget()
+        while w is not None and not isinstance(w, QScrollArea):
+            w = w.parentWidget()
+        assert w is not None, f"{b.objectName()!r} is out of sight and nothing scrolls"
+        w.ensureWidgetVisible(b)
+        QApplication.processEvents()
+        self.swipes += 1
 
     def keypad(self, digits: str, name: str) -> None:
         """Type digits on the named keypad of the current page, then press its OK key."""

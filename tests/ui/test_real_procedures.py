@@ -78,8 +78,9 @@ def answer_everything(k: Kiosk, procedure: str) -> None:
     raise AssertionError("the questions never end")
 
 
+@pytest.mark.parametrize("large_text", [False, True])
 def test_every_procedure_card_to_receipt(
-    qtbot: QtBot, translations: Translations, store: Store
+    qtbot: QtBot, translations: Translations, store: Store, large_text: bool
 ) -> None:
     counts: dict[str, dict[str, int]] = {}
     for procedure in ANSWERS:
@@ -88,6 +89,9 @@ def test_every_procedure_card_to_receipt(
             camera=Camera(),
         )  # fmt: skip
         k = Kiosk(qtbot, translations.use, offered=tuple(ANSWERS), procedures=svc)
+        if large_text:
+            k.tap("largeText")
+        k.taps = 0
         k.place(HANAKO)
         k.tap("methodPin")
         k.keypad(HANAKO.pin, "pinKeypad")
@@ -103,11 +107,15 @@ def test_every_procedure_card_to_receipt(
         assert k.session.receipt.reference in store.references()
         counts[procedure] = {
             "taps": k.taps,
+            "swipes": k.swipes,
             "screens": len(k.screens),
             "questions": len(k.session.visit.asked),
         }
+        if not large_text:
+            assert k.swipes == 0  # at the normal size everything needed is in sight
         k.tap("receiptDone")
         k.take()
         assert svc.pdfs == ()  # the printouts of the visit are gone with it
         k.window.close()
-    TAPS_FILE.write_text(json.dumps(counts, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    path = TAPS_FILE.with_name("taps-real-large-text.json") if large_text else TAPS_FILE
+    path.write_text(json.dumps(counts, indent=2, sort_keys=True) + "\n", encoding="utf-8")
