@@ -48,7 +48,9 @@ class SiteClock:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
+def store(
+    tmp_path: Path, qapp: object
+) -> Iterator[Store]:  # PDFs need a QApplication, as in the kiosk
     settings = dataclasses.replace(
         Settings(), site=SiteSettings(kiosk_id="kiosk-07", responsible=RESPONSIBLE)
     )
