@@ -47,10 +47,9 @@ class SiteClock:
         return 0.0
 
 
+# PDFs are drawn with Qt: a QApplication exists, as in the kiosk.
 @pytest.fixture
-def store(
-    tmp_path: Path, qapp: object
-) -> Iterator[Store]:  # PDFs need a QApplication, as in the kiosk
+def store(tmp_path: Path, qapp: object) -> Iterator[Store]:
     settings = dataclasses.replace(
         Settings(), site=SiteSettings(kiosk_id="kiosk-07", responsible=RESPONSIBLE)
     )
