@@ -91,7 +91,7 @@ class FaceSettings:
     best_of: int = 3  # k: the decision uses the mean of the best k of those n distances
     attempt_s: float = 15.0  # an attempt without a decision ends after this many seconds
     liveness: bool = True  # head-turn challenge against printed photos and screens
-    turn_yaw: float = 0.10  # liveness: yaw change needed, in eye distances
+    turn_yaw: float = 0.08  # liveness: yaw change needed, in eye distances
     parallax: float = 1.4  # liveness: the background must stay while the head turns, by this
 
     def validate(self) -> None:

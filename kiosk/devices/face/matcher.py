@@ -51,7 +51,7 @@ class MatchSettings:
     best_of: int = 3  # k
     attempt_s: float = 15.0  # an attempt without a decision ends after this long
     liveness: bool = True
-    turn_yaw: float = 0.10  # liveness: change of yaw (eye distances) from the first frontal frame
+    turn_yaw: float = 0.08  # liveness: change of yaw (eye distances) from the first frontal frame
     parallax: float = 1.4  # liveness: surroundings must fit "stayed" this much better than "moved"
     min_pixel_motion: float = 2.0  # liveness: mean grey change around the face (not a still image)
     liveness_width: int = 160  # frames are reduced to this width for the liveness comparison

@@ -103,18 +103,34 @@ def head_turn(
 
 
 def flat_picture(
-    frame: Rgb, motion: str, steps: int = 24, seed: int = 0, screen: bool = False
+    frame: Rgb,
+    motion: str,
+    steps: int = 24,
+    seed: int = 0,
+    screen: bool = False,
+    cutout: bool = False,
 ) -> Iterator[Rgb]:
     """A printed photo (or, with `screen`, a phone screen) of `frame` held up to the camera.
 
     `motion`: "still", "slide" (moved and rotated in its plane), "tilt" (turned about the
     vertical axis, with perspective, up to 45 degrees) or "wave" (all of it at once).
+    With `cutout`, only an oval around the face is printed, held in front of a room that
+    stays still: the attack the background test cannot see (docs/face.md).
     """
     import cv2
 
     rng = np.random.default_rng(seed)
     h, w = frame.shape[:2]
     picture = frame
+    room: Rgb | None = None
+    oval: Image | None = None
+    if cutout:
+        p = geometry.pose(landmarks_of(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)))
+        d, (cx, cy) = p.eye_distance, p.centre
+        oval = np.zeros((h, w), np.uint8)
+        cv2.ellipse(oval, (int(cx), int(cy + 0.4 * d)), (int(1.3 * d), int(1.8 * d)), 0, 0, 360,
+                    255, -1)  # fmt: skip
+        room = cv2.GaussianBlur(frame, (0, 0), 25)
     if screen:  # a screen: brighter, bluish, with a faint line pattern
         lines = (np.arange(h) % 3 == 0)[:, None, None] * np.array([0, 6, 10], np.int16)
         picture = np.clip(frame.astype(np.int16) * 1.1 + 12 + lines, 0, 255).astype(np.uint8)
@@ -136,6 +152,9 @@ def flat_picture(
         out = cv2.warpPerspective(
             picture, m, (w, h), borderMode=cv2.BORDER_CONSTANT, borderValue=grey_wall
         )
+        if oval is not None and room is not None:
+            held = cv2.warpPerspective(oval, m, (w, h)) > 127
+            out = np.where(held[:, :, None], out, room)
         yield _noisy(out, rng)
 
 
