@@ -323,7 +323,7 @@ class MainWindow(QMainWindow):
             focus.setFocus(Qt.FocusReason.OtherFocusReason)
             # With large text a page may be taller than the screen: bring its main control
             # into sight (the page is drawn first, so the scroll area knows its size).
-            self._frames_of[page].widget().adjustSize()
+            widget.adjustSize()
             self._frames_of[page].ensureWidgetVisible(focus, 0, 24)
         self.replay_voice()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -425,3 +426,26 @@ def test_voice_reads_the_choices_but_never_the_keypad(
     spoken = k.speech.said[-1][1]
     assert "決定" not in spoken and "1字消す" not in spoken and "ほかの方法にする" in spoken
     assert not any(ch.isdigit() and ch != "4" for ch in spoken)  # only "4けた" is a digit
+
+
+def test_visual_check_shows_the_jpeg2000_card_photo(
+    qtbot: QtBot, translations: Translations
+) -> None:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("L", (90, 120), 140).save(buf, "JPEG2000")
+    resident = dataclasses.replace(HANAKO, photo=buf.getvalue())
+    k = Kiosk(qtbot, translations.use)
+    k.place(resident)
+    k.tap("methodStaff")
+    k.tap("staff_clerk1")
+    k.keypad("9999", "staffKeypad")
+    k.keypad(HANAKO.pin_b, "pinBKeypad")
+    check = k.window.pages[Page.STAFF_CHECK]
+    photo = check.photo  # type: ignore[attr-defined]
+    assert photo.isVisible() and photo.pixmap().height() == 240
+    k.tap("reason_accessibility")
+    assert photo.pixmap().isNull()  # gone with the page

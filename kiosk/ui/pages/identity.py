@@ -3,6 +3,9 @@ and the read-back "is this you?"."""
 
 from __future__ import annotations
 
+import io
+
+from PIL import Image
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QButtonGroup, QGridLayout, QLabel, QWidget
@@ -274,7 +277,7 @@ class StaffCheckPage(KioskPage):
         with_card = self.session.with_card
         self.heading.set_message("ui.staff_check.title" if with_card else "ui.staff_check.no_card")
         data = self.session.card_photo()
-        image = QImage.fromData(data) if data else QImage()
+        image = card_photo_image(data) if data else QImage()
         if not image.isNull():
             self.photo.setPixmap(QPixmap.fromImage(image).scaledToHeight(240))
             self.photo.show()
@@ -334,3 +337,19 @@ class ReadbackPage(KioskPage):
 
     def first_focus(self) -> QWidget | None:
         return self.yes
+
+
+def card_photo_image(data: bytes) -> QImage:
+    """The card-face photo as a QImage. It is JPEG 2000, which Qt reads only with an optional
+    plugin, so Pillow (built with OpenJPEG) decodes it in memory; nothing touches the disk."""
+    image = QImage.fromData(data)
+    if not image.isNull():
+        return image
+    try:
+        with Image.open(io.BytesIO(data)) as photo:
+            grey = photo.convert("L")
+            raw = grey.tobytes()
+            w, h = grey.size
+    except (OSError, ValueError):  # not a picture Pillow knows: the clerk uses the card itself
+        return QImage()
+    return QImage(raw, w, h, w, QImage.Format.Format_Grayscale8).copy()
