@@ -69,6 +69,8 @@ def setup(log_file: Path | None, verbose: bool = False, stderr: bool = True) -> 
         root.addHandler(sh)
 
 
-def event(logger: logging.Logger, event_name: str, /, level: int = logging.INFO, **fields: Any) -> None:
+def event(
+    logger: logging.Logger, event_name: str, /, level: int = logging.INFO, **fields: Any
+) -> None:
     """Log `event_name` with non-personal `fields`."""
     logger.log(level, event_name, extra={"fields": fields})

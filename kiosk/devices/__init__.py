@@ -1,1 +1,4 @@
-"""Hardware and its libraries: the only package that imports smartcard, cv2, face_recognition, dlib."""
+"""Hardware and its libraries.
+
+The only package that imports smartcard, cv2, face_recognition and dlib.
+"""

@@ -147,7 +147,7 @@ class DemoTray(QWidget):
         self._camera_label.setText(tr("demo.tray.camera"))
         self._refresh()
 
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt's name)
+    def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:
             self._retranslate()
         super().changeEvent(event)

@@ -9,9 +9,8 @@ from kiosk.instance import InstanceLock
 
 
 def test_second_lock_on_the_same_dir_is_refused(data_dir: Path) -> None:
-    with InstanceLock(data_dir / "kiosk.lock"):
-        with pytest.raises(AlreadyRunning):
-            InstanceLock(data_dir / "kiosk.lock").acquire()
+    with InstanceLock(data_dir / "kiosk.lock"), pytest.raises(AlreadyRunning):
+        InstanceLock(data_dir / "kiosk.lock").acquire()
     # Released: a new kiosk may start.
     with InstanceLock(data_dir / "kiosk.lock"):
         pass

@@ -78,9 +78,12 @@ def test_no_widgets_below_the_ui(package: str) -> None:
 
 
 def test_widget_check_catches_every_spelling(tmp_path: Path) -> None:
-    for i, line in enumerate(
-        ["import PySide6.QtWidgets", "from PySide6 import QtWidgets", "from PySide6.QtWidgets import QLabel"]
-    ):
+    spellings = [
+        "import PySide6.QtWidgets",
+        "from PySide6 import QtWidgets",
+        "from PySide6.QtWidgets import QLabel",
+    ]
+    for i, line in enumerate(spellings):
         p = tmp_path / f"m{i}.py"
         p.write_text(line + "\n", encoding="utf-8")
         assert qtwidgets_imports(p), line
