@@ -827,13 +827,28 @@ class SiteServices:
             *extra,
         ]  # fmt: skip
         printed = True
-        for doc, name in docs:
+        for i, (doc, name) in enumerate(docs):
+            ok = True
             try:
                 printed = self._output(doc, name, s.language).printed and printed
             except KnownError as e:
                 logs.event(log, "services.print_failed", logging.WARNING, error=e.message_id)
-                printed = False
+                printed = ok = False
+            if s.visit_id and i < 2:  # the resident's right to know leaves a trace, no content
+                self._audit_export(s.visit_id, procedure, reference, i, ok)
         return printed
+
+    def _audit_export(
+        self, visit_id: str, procedure: str, reference: str, index: int, ok: bool
+    ) -> None:
+        try:
+            self._store.audit(
+                "export", session_id=visit_id, purpose=procedure, reference=reference,
+                what="receipt" if index == 0 else "data_use_receipt",
+                outcome="ok" if ok else "failed",
+            )  # fmt: skip
+        except KnownError as e:  # the submission is stored: a full disk must not undo it
+            logs.event(log, "services.audit_failed", logging.WARNING, error=e.message_id)
 
     def _output(self, doc: Document, name: str, language: str) -> PrintOutcome:
         """Write the PDF; print it when `[printer] name` is set, and then delete it at once."""

@@ -762,7 +762,7 @@ def test_every_message_the_services_show_exists_in_seven_languages(store: Store)
     import re
 
     ids |= set(re.findall(r'"(services\.[a-z0-9.-]+)"', source)) - {
-        "services.invalid", "services.print_failed"  # log events, not messages
+        "services.invalid", "services.print_failed", "services.audit_failed"  # log events
     }  # fmt: skip
     ids -= {""} | disaster_names
     missing = sorted(i for i in ids if i not in known)
@@ -868,3 +868,16 @@ def test_the_insurance_consent_is_audited_by_category_in_the_visits_session(stor
     svc.submit(Submission("insurance", HOLDER, declined, "pin", "ja", visit_id=visit))
     events = [e.event for e in store.audit_entries() if e.event.startswith("consent.")]
     assert events == ["consent.given", "consent.declined"]
+
+
+def test_receipts_handed_out_are_audited_without_content(store: Store) -> None:
+    svc = services(store)
+    visit = "fedcba9876543210fedcba9876543210"
+    receipt = svc.submit(Submission("support-check", HOLDER, SUPPORT, "pin", "ja", visit_id=visit))
+    exports = [e for e in store.audit_entries() if e.event == "export"]
+    assert [(e.session_id, e.purpose, dict(e.fields)) for e in exports] == [
+        (visit, "support-check", {"what": "receipt", "reference": receipt.reference,
+                                  "outcome": "ok"}),
+        (visit, "support-check", {"what": "data_use_receipt", "reference": receipt.reference,
+                                  "outcome": "ok"}),
+    ]  # fmt: skip
