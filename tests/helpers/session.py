@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from kiosk.config import StaffMember, StaffSettings
 from kiosk.errors import KnownError
@@ -32,13 +32,27 @@ from kiosk.flows.staff import ConfigStaff, pin_hash
 from kiosk.store.audit import check_entry
 
 
+def _card_photo() -> bytes:
+    """A greyscale JPEG 2000 silhouette, like the card-face photo (DF27) in format."""
+    img = Image.new("L", (96, 128), 235)
+    draw = ImageDraw.Draw(img)
+    draw.ellipse((28, 18, 68, 66), fill=90)  # head
+    draw.pieslice((10, 62, 86, 160), 180, 360, fill=90)  # shoulders
+    buf = io.BytesIO()
+    img.save(buf, "JPEG2000")
+    return buf.getvalue()
+
+
+CARD_PHOTO = _card_photo()
+
+
 @dataclass
 class Resident:
     key: str
     holder: CardHolder
     pin: str
     pin_b: str
-    photo: bytes = b"\x00\x00\x00\x0cjP  fake-jp2"
+    photo: bytes = field(default_factory=lambda: CARD_PHOTO)
     pin_tries: int = 3
 
 

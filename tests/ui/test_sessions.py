@@ -194,6 +194,8 @@ def test_language_switch_mid_visit_keeps_everything(
     easy = k.window.pages[Page.READBACK].question
     assert "生まれ" in easy.text() and easy.hasHeightForWidth()  # drawn with furigana above
     assert "うまれ" in k.speech.said[-1][1]  # and the voice reads the reading
+    assert "しょうわ15ねん" in k.speech.said[-1][1]  # the era date too
+    assert "昭和15年4月1日" in easy.text()
     k.tap("readbackYes")
     k.tap("servicesFinish")
     k.take()

@@ -327,16 +327,27 @@ class ReadbackPage(KioskPage):
         if rb is None:
             self.question.set_plain("")
             return
-        wareki = to_wareki(rb.birth_date).display()
+        w = to_wareki(rb.birth_date)
+        wareki = w.display()
+        if self.session.language == "ja-easy":  # the era date read with furigana as well
+            era = f"{{{w.era.value}|{_ERA_READING[w.era.value]}}}"
+            wareki = f"{era}{w.year_text}{{年|ねん}}{w.month}{{月|がつ}}{w.day}{{日|にち}}"
         self.question.set_message(
             "ui.readback.question", name=rb.name, wareki=wareki, date=rb.birth_date.isoformat()
         )
+
+    def on_language_changed(self) -> None:
+        self.refresh()
 
     def clear(self) -> None:
         self.question.set_plain("")
 
     def first_focus(self) -> QWidget | None:
         return self.yes
+
+
+_ERA_READING = {"明治": "めいじ", "大正": "たいしょう", "昭和": "しょうわ", "平成": "へいせい",
+                "令和": "れいわ"}  # fmt: skip
 
 
 def card_photo_image(data: bytes) -> QImage:
