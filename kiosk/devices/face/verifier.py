@@ -61,6 +61,7 @@ class FaceVerifier:
         self._on_decision = on_decision
         self._on_error = on_error
         self.error: KnownError | None = None  # set when matching cannot go on (UI: PIN/staff)
+        self._owns_matcher = False  # a matcher passed in is the caller's to close
         self.decisions: queue.Queue[Decision] = queue.Queue()
         self._cv = threading.Condition()  # guards the pending frame and the flags only
         self._matcher_lock = threading.Lock()  # held while a frame is matched
@@ -85,7 +86,9 @@ class FaceVerifier:
         or two to load the models); close() it when the step ends."""
         from kiosk.devices.face.process import MatcherProcess
 
-        return cls(MatcherProcess(settings), on_observation, on_decision, on_error)
+        verifier = cls(MatcherProcess(settings), on_observation, on_decision, on_error)
+        verifier._owns_matcher = True
+        return verifier
 
     def enroll(self, photo: bytes) -> None:
         """Take the card photo; raises CardPhotoError if it has no usable face."""
@@ -125,14 +128,16 @@ class FaceVerifier:
                 self.decisions.get_nowait()
 
     def close(self) -> None:
-        """Stop the worker, forget everything and close the matcher (ends its process)."""
+        """Stop the worker and forget everything; a matcher this verifier made itself
+        (`in_child_process`) is closed too, which ends its process."""
         with self._cv:
             self._closed = True
             self._cv.notify()
         self._thread.join(timeout=5)
         self.forget()
-        with self._matcher_lock:
-            self._matcher.close()
+        if self._owns_matcher:
+            with self._matcher_lock:
+                self._matcher.close()
 
     def _fail(self, error: KnownError) -> None:
         log.warning("face.matcher_failed", extra={"message_id": error.message_id})

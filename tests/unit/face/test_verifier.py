@@ -120,6 +120,7 @@ def test_matching_in_a_child_process_decides_and_reports_card_photo_errors() -> 
     finally:
         v.close()
     assert got[0].match
+    assert not v._matcher._proc.is_alive()  # type: ignore[attr-defined]  # its own child ended
 
 
 def test_a_dead_matcher_process_becomes_a_known_error_not_a_hang() -> None:
@@ -142,5 +143,6 @@ def test_a_dead_matcher_process_becomes_a_known_error_not_a_hang() -> None:
         assert failed.wait(timeout=30)
     finally:
         v.close()
+        matcher.close()
     assert errors[0].message_id == UNAVAILABLE
     assert v.error is errors[0]
