@@ -79,8 +79,11 @@ def evaluate(dataset: Path, fmt: card_photo.CardPhotoFormat = card_photo.CARD_LI
     matcher = FaceMatcher()
     people: dict[str, int] = {}
     skipped: list[str] = []
-    cards: list[tuple[str, int, npt.NDArray[np.float64], float]] = []
-    lives: list[tuple[str, int, npt.NDArray[np.float64] | None, Any]] = []
+    cards: list[tuple[str, int, npt.NDArray[np.float64]]] = []
+    lives: list[tuple[str, int, npt.NDArray[np.float64]]] = []
+    # Every simulated card has the same framing, so the first card's eye distance serves all
+    # and each live frame is encoded once, as it is read (N encodings, not N x N; no frames kept).
+    card_eye: float | None = None
     index = 0
     for folder in sorted(p for p in dataset.iterdir() if p.is_dir()):
         files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
@@ -88,29 +91,27 @@ def evaluate(dataset: Path, fmt: card_photo.CardPhotoFormat = card_photo.CARD_LI
             label = f"{folder.name}/{f.name}"
             try:
                 rgb = next(read_frames(f))
-                photo = card_photo.simulate(rgb, fmt)
-                enc, eye = matcher.encode_card(photo)
-                live = synth.fit_frame(rgb)
+                enc, eye = matcher.encode_card(card_photo.simulate(rgb, fmt))
+                card_eye = card_eye or eye
+                live = matcher.encode_frame(synth.fit_frame(rgb), card_eye_px=card_eye)
             except (card_photo.CardPhotoError, ValueError) as e:
                 skipped.append(f"{label}: {getattr(e, 'message_id', str(e))}")
                 continue
-            cards.append((folder.name, index, enc, eye))
-            lives.append((folder.name, index, None, live))
+            if live is None:
+                skipped.append(f"{label}: face.guide.no_face")
+                continue
+            cards.append((folder.name, index, enc))
+            lives.append((folder.name, index, live))
             people[folder.name] = people.get(folder.name, 0) + 1
             index += 1
     result = Evaluation(people=people, skipped=skipped)
     result.card_format = {"width": fmt.width, "height": fmt.height, "max_bytes": fmt.max_bytes}
-    for person, i, card_enc, eye in cards:
-        for other, j, _, live in lives:
-            if i == j:
-                continue
-            live_enc = matcher.encode_frame(live, card_eye_px=eye)
-            if live_enc is None:
-                skipped.append(f"{other}#{j}: face.guide.no_face")
-                continue
-            d = float(np.linalg.norm(live_enc - card_enc))
-            (result.genuine if person == other else result.impostor).append(d)
-    for _, _, enc, _ in cards:
+    for person, i, card_enc in cards:
+        for other, j, live_enc in lives:
+            if i != j:
+                d = float(np.linalg.norm(live_enc - card_enc))
+                (result.genuine if person == other else result.impostor).append(d)
+    for _, _, enc in cards + lives:
         enc[:] = 0.0
     return result
 
