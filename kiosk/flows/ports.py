@@ -62,6 +62,16 @@ class CardPort(Protocol):
         ...
 
 
+class CardFrontPort(Protocol):
+    """The camera reads 照合番号B from the front of the card lying on the reader (as clinic
+    face-authentication readers do), so the resident need not type 14 digits."""
+
+    def read_pin_b(self) -> str | None:
+        """14 digits, or None when any field is unclear (the keypad is the fallback);
+        KnownError when the camera is gone. Never returns or logs anything else read."""
+        ...
+
+
 @dataclass(frozen=True)
 class FaceVerdict:
     """The outcome of one face check. `reason` is an audit reason id when not matched."""
@@ -281,3 +291,4 @@ class Ports:
     counter: CounterPort
     defer: Defer = field(default=lambda fn: fn())
     desk: ProcedureDesk | None = None  # photo questions and the paper route
+    card_front: CardFrontPort | None = None  # 照合番号B read by the camera

@@ -497,6 +497,36 @@ class SessionMachine:
         else:
             self._go(Page.FACE)
 
+    def can_read_card_front(self) -> bool:
+        return self._ports.card_front is not None
+
+    def read_card_front(self) -> None:
+        """From the 照合番号B page: let the camera read it off the card front instead of
+        typing 14 digits; unclear -> back to the keypad with a message."""
+        if self.page is not Page.PIN_B or self._ports.card_front is None:
+            return
+        self.touch()
+        self._go(Page.READING)
+        visit_id = self.visit.id
+        self._ports.defer(lambda: self._read_card_front(visit_id))
+
+    def _read_card_front(self, visit_id: str) -> None:
+        if self.visit.id != visit_id or self.page is not Page.READING or not self.card_present:
+            return
+        front = self._ports.card_front
+        assert front is not None
+        try:
+            pin_b = front.read_pin_b()
+        except KnownError as e:
+            self._go(Page.PIN_B)
+            self.view.show_message(e.message_id)
+            return
+        if pin_b is None or len(pin_b) != 14 or not pin_b.isdigit():
+            self._go(Page.PIN_B)
+            self.view.show_message("ui.pin_b.front_unclear")
+            return
+        self._open_with_pin_b(visit_id, pin_b)
+
     def start_face_check(self) -> None:
         """The resident is in the guide and pressed "start": look for a few seconds."""
         if self.page is not Page.FACE:

@@ -128,6 +128,20 @@ class Reader:
         return self.card
 
 
+class FakeCardFront:
+    """The camera reading 照合番号B off the card front: the card's own, or None (unclear)."""
+
+    def __init__(self, reader: Reader) -> None:
+        self.reader = reader
+        self.clear = True
+        self.reads = 0
+
+    def read_pin_b(self) -> str | None:
+        self.reads += 1
+        card = self.reader.card
+        return card.resident.pin_b if card is not None and self.clear else None
+
+
 class FakeFace:
     """Answers at once from `answers` (default: a match), or later if `hold` is set."""
 
@@ -418,6 +432,10 @@ class World:
     defer: Deferred = field(default_factory=Deferred)
     camera: bool = True
     desk: Desk = field(default_factory=Desk)
+    card_front: bool = False  # the camera can read 照合番号B off the card front
+
+    def __post_init__(self) -> None:
+        self.front = FakeCardFront(self.reader)
 
     def ports(self) -> Ports:
         return Ports(
@@ -431,6 +449,7 @@ class World:
             counter=self.counter,
             defer=self.defer,
             desk=self.desk,
+            card_front=self.front if self.card_front else None,
         )
 
 

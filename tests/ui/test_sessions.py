@@ -354,6 +354,10 @@ def prove(k: Kiosk, method: str) -> None:
         k.tap("methodFace")
         k.keypad(HANAKO.pin_b, "pinBKeypad")
         k.tap("faceStart")
+    elif method == "face+front":  # the camera reads 照合番号B off the card front
+        k.tap("methodFace")
+        k.tap("pinBReadFront")
+        k.tap("faceStart")
     else:  # a clerk's visual check: the clerk's taps count too
         k.tap("methodStaff")
         k.tap("staff_clerk1")
@@ -365,9 +369,10 @@ def prove(k: Kiosk, method: str) -> None:
 def test_taps_and_screens_from_card_to_receipt(qtbot: QtBot, translations: Translations) -> None:
     """Count what is done for each procedure, card on reader to receipt (docs/taps.json)."""
     counts: dict[str, dict[str, int]] = {}
-    runs = [(p, "pin") for p in ANSWERS] + [("risai", "face"), ("risai", "staff")]
+    runs = [(p, "pin") for p in ANSWERS]
+    runs += [("risai", "face"), ("risai", "face+front"), ("risai", "staff")]
     for procedure, method in runs:
-        k = Kiosk(qtbot, translations.use)
+        k = Kiosk(qtbot, translations.use, World(card_front=method == "face+front"))
         k.place(HANAKO)
         screens_on_insert = len(k.screens)  # reading, then the method choice
         k.taps = 0

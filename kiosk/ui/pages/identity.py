@@ -110,6 +110,9 @@ class PinBPage(KioskPage):
         super().__init__(session)
         self.heading.set_message("ui.pin_b.title")
         self.label("ui.pin_b.hint")
+        self.read_front = self.button(
+            "ui.pin_b.read_front", session.read_card_front, kind="primary", name="pinBReadFront"
+        )
         self.keypad = Keypad(14, groups=(6, 4, 4))
         self.keypad.setObjectName("pinBKeypad")
         self.keypad.submitted.connect(session.enter_pin_b)
@@ -120,6 +123,7 @@ class PinBPage(KioskPage):
         self.keypad.clear()
         staff = self.session.pin_b_for is Method.STAFF
         self.heading.set_message("ui.pin_b.title_staff" if staff else "ui.pin_b.title")
+        self.read_front.setVisible(self.session.can_read_card_front())
 
     def clear(self) -> None:
         self.keypad.clear()

@@ -628,3 +628,27 @@ def test_every_wipe_tells_the_procedures_the_visit_ended() -> None:
     session.continue_without_card()
     session.cancel_staff_signin()
     assert world.procedures.ended == 2
+
+
+def test_card_front_read_by_the_camera_spares_the_14_digits() -> None:
+    world = World(card_front=True)
+    session, view, _ = start(world)
+    place(session, world)
+    session.choose_method("face")
+    assert session.can_read_card_front()
+    world.front.clear = False
+    session.read_card_front()
+    assert session.page is Page.PIN_B and view.last_message() == "ui.pin_b.front_unclear"
+    world.front.clear = True
+    session.read_card_front()
+    assert session.page is Page.FACE and session.card_photo() == HANAKO.photo
+    assert world.front.reads == 2
+
+
+def test_without_a_front_reader_the_keypad_is_the_way() -> None:
+    session, _, world = start()
+    place(session, world)
+    session.choose_method("face")
+    assert not session.can_read_card_front()
+    session.read_card_front()
+    assert session.page is Page.PIN_B
