@@ -27,6 +27,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Protocol
 
+from kiosk import logs
 from kiosk.errors import KnownError
 from kiosk.flows.ports import (
     CardHolder,
@@ -208,7 +209,6 @@ class SessionMachine:
         self._return_to = Page.WELCOME
         self._last_activity = ports.clock.monotonic()
         self._warning_since: float | None = None
-        self.message_id = ""
 
     # -- wiring ---------------------------------------------------------------------------
 
@@ -1020,7 +1020,6 @@ class SessionMachine:
         self._ports.procedures.visit_ended()  # photos and printouts of this visit go too
         self.visit = self._new_visit()
         self._return_to = Page.WELCOME
-        self.message_id = ""
         self.view.session_wiped()
         self.view.apply_language(self.visit.language)
         self._go(Page.TAKE_CARD if self.card_present else Page.WELCOME)
@@ -1062,7 +1061,7 @@ class SessionMachine:
         self._ports.audit.record(
             self.visit.id, event, role=audit_role, categories=categories, purpose=purpose, **fields
         )
-        log.info("session event", extra={"event": event, "page": self.page.value})
+        logs.event(log, f"session.{event}", page=self.page.value)
 
 
 def _reason(message_id: str) -> str:
