@@ -4,6 +4,7 @@
 #
 #   packaging/offline-bundle.sh dist/madoguchi-kiosk_0.1.0_amd64.deb bundle/
 #   packaging/offline-bundle.sh --list dist/madoguchi-kiosk_0.1.0_amd64.deb   # names only
+#   packaging/offline-bundle.sh --check bundle/    # dry-run install from the folder alone
 #
 # Build it on a machine with the same Debian release and architecture as the kiosks
 # (Debian 12 "bookworm", amd64). On the kiosk, from a copy of the folder (USB stick):
@@ -13,6 +14,25 @@
 # (or `sudo dpkg -i *.deb`: one dpkg call unpacks them all before configuring any).
 # Packages the kiosk machine already has are skipped by apt; the rest come from the folder.
 set -euo pipefail
+
+# --check DIR: would `apt-get install` succeed on THIS machine from DIR alone? (A dry run
+# against a throwaway apt setup whose only source is the folder; nothing is installed.)
+if [ "${1:-}" = "--check" ]; then
+    dir=$(cd "${2:?usage: offline-bundle.sh --check DIR}" && pwd)
+    tmp=$(mktemp -d)
+    trap 'rm -rf "$tmp"' EXIT
+    (cd "$dir" && dpkg-scanpackages -m . /dev/null 2>/dev/null) >"$tmp/Packages"
+    mkdir -p "$tmp/lists/partial" "$tmp/repo"
+    echo "deb [trusted=yes] file:$tmp/repo ./" >"$tmp/sources.list"
+    mv "$tmp/Packages" "$tmp/repo/Packages"
+    sed -i "s#^Filename: \./#Filename: $dir/#" "$tmp/repo/Packages"
+    apt=(apt-get -qq -o APT::Sandbox::User=root -o "Dir::Etc::SourceList=$tmp/sources.list" -o Dir::Etc::SourceParts=/nonexistent
+         -o "Dir::State::Lists=$tmp/lists" -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache=)
+    "${apt[@]}" update
+    "${apt[@]}" -s install madoguchi-kiosk >"$tmp/plan"
+    echo "offline-bundle: installs from $dir alone ($(grep -c '^Inst ' "$tmp/plan") packages to unpack here)" >&2
+    exit 0
+fi
 
 list_only=0
 if [ "${1:-}" = "--list" ]; then
