@@ -153,6 +153,7 @@ class FaceMatcher:
         self._attempt: _Attempt | None = None
         self._track: _Track | None = None
         self._frame_no = 0
+        self._far_seen = -(10**9)  # frame number when only the full-size search found a face
         self.attempts = 0  # attempts decided so far for this card
         self._asked_mask = False
 
@@ -277,7 +278,8 @@ class FaceMatcher:
             boxes = self._search_all(grey)
             if not boxes:
                 self._lost(a)
-                return Observation(None, quality.NO_FACE)
+                recently_far = self._frame_no - self._far_seen <= s.redetect_every
+                return Observation(None, quality.TOO_FAR if recently_far else quality.NO_FACE)
             biggest = max(boxes, key=lambda b: b[2] - b[0])
             rivals = [b for b in boxes if (b[2] - b[0]) >= 0.6 * (biggest[2] - biggest[0])]
             if len(rivals) > 1:
@@ -353,6 +355,8 @@ class FaceMatcher:
         rects = self.models.detect(small, 0)
         if not rects and scale < 1.0 and self._frame_no % self.settings.redetect_every == 0:
             rects, scale = self.models.detect(grey, 0), 1.0  # smaller faces: "come closer"
+            if rects:
+                self._far_seen = self._frame_no
         return [_box(r, 1 / scale) for r in rects]
 
     def _search_near(
@@ -368,11 +372,18 @@ class FaceMatcher:
         roi = grey[y0:y1, x0:x1]
         if roi.size == 0:
             return None
-        scale = min(1.0, 110 / max(size, 1))  # the face ~110 px: above HOG's 80 px window
+        # The face at ~110 px: above HOG's 80 px window; a small window is cheap to enlarge.
+        scale = min(2.0, 110 / max(size, 1))
         small = (
             roi
             if scale == 1.0
-            else cv2.resize(roi, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+            else cv2.resize(
+                roi,
+                None,
+                fx=scale,
+                fy=scale,
+                interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR,
+            )
         )
         rects = self.models.detect(small, 0)
         if len(rects) != 1:

@@ -172,3 +172,27 @@ def test_the_kiosk_never_imports_face_recognition_which_loads_the_68_point_model
         or "from face_recognition " in p.read_text(encoding="utf-8")
     ]
     assert offenders == []
+
+
+def small_face(scale: float) -> np.ndarray:
+    import cv2
+
+    small = cv2.resize(faces.live_frame("obama3.jpg"), None, fx=scale, fy=scale)
+    canvas = np.full((480, 640, 3), 120, np.uint8)
+    canvas[: small.shape[0], : small.shape[1]] = small
+    return canvas
+
+
+def test_a_face_too_small_to_compare_is_told_to_come_closer_steadily() -> None:
+    m = enrolled("obama.jpg")
+    guidance = [m.observe(small_face(0.3), t=i / 15).guidance for i in range(14)]
+    first = guidance.index(quality.TOO_FAR)
+    assert first <= STILL.redetect_every
+    assert (
+        guidance[first : first + STILL.redetect_every] == [quality.TOO_FAR] * STILL.redetect_every
+    )
+
+
+def test_a_smaller_face_still_good_enough_is_tracked_and_matched() -> None:
+    d = run(enrolled("obama.jpg"), [small_face(0.45)] * 12)
+    assert d.match
