@@ -249,6 +249,12 @@ class ProcedureDesk(Protocol):
         ...
 
 
+class StatisticsPort(Protocol):
+    """Today's figures from the audit log (`Store.stats(since=midnight)`): counts only."""
+
+    def stats_today(self) -> Mapping[str, object]: ...
+
+
 class StaffCallPort(Protocol):
     """Calls a person to the kiosk (a chime, a light, a pager)."""
 
@@ -292,3 +298,4 @@ class Ports:
     defer: Defer = field(default=lambda fn: fn())
     desk: ProcedureDesk | None = None  # photo questions and the paper route
     card_front: CardFrontPort | None = None  # 照合番号B read by the camera
+    statistics: StatisticsPort | None = None  # today's figures for an administrator

@@ -68,6 +68,7 @@ class Page(StrEnum):
     RECEIPT = "receipt"
     HANDOFF = "handoff"
     TAKE_CARD = "take_card"
+    ADMIN = "admin"  # statistics for an administrator; no resident is served meanwhile
 
 
 class Method(StrEnum):
@@ -176,6 +177,7 @@ class Visit:
     receipt: Receipt | None = None
     ticket: str | None = None
     large_text: bool = False
+    statistics: dict[str, object] = field(default_factory=dict)  # the admin page only
 
 
 class SessionMachine:
@@ -658,7 +660,10 @@ class SessionMachine:
         if purpose is SignInFor.ASSIST:
             if not self.visit.started:
                 self._begin(with_card=False)
-            self._go(self._return_to if self.visit.with_card else Page.WELCOME)
+            if who.role == "admin" and self._return_to is Page.WELCOME:
+                self._show_statistics(who)  # an administrator at an idle kiosk
+                return True
+            self._go(self._return_to)
             if self.page is Page.WELCOME:
                 self.view.show_message("ui.staff.signed_in", staff=who.id)
         elif purpose is SignInFor.LAST_TRY:
@@ -671,6 +676,35 @@ class SessionMachine:
         else:  # NO_CARD
             self._go(Page.STAFF_CHECK)
         return True
+
+    def _show_statistics(self, who: StaffIdentity) -> None:
+        stats = self._ports.statistics
+        self.visit.statistics = dict(stats.stats_today()) if stats is not None else {}
+        self._audit("export", purpose="statistics", what="stats", staff_id=who.id, outcome="ok")
+        self._go(Page.ADMIN)
+
+    def statistics(self) -> list[tuple[str, dict[str, object], str]]:
+        """Today's figures for the administrator page: (label id, label params, value)."""
+        s = self.visit.statistics
+        if self.page is not Page.ADMIN or not s:
+            return []
+        rate = s.get("completion_rate")
+        rows: list[tuple[str, dict[str, object], str]] = [
+            ("ui.admin.sessions", {}, str(s.get("sessions", 0))),
+            ("ui.admin.completion", {}, "-" if rate is None else f"{float(str(rate)):.0%}"),
+            ("ui.admin.handoffs", {}, str(s.get("handoffs", 0))),
+            ("ui.admin.not_me", {}, str(s.get("not_me", 0))),
+            ("ui.admin.fallbacks", {}, str(s.get("fallbacks", 0))),
+        ]
+        submissions = s.get("submissions", {})
+        if isinstance(submissions, dict):
+            for proc, n in sorted(submissions.items()):
+                rows.append(("ui.admin.submissions", {"service": proc}, str(n)))
+        return rows
+
+    def close_statistics(self) -> None:
+        if self.page is Page.ADMIN:
+            self.wipe("completed", "manual")
 
     def staff_sign_out(self) -> None:
         """The member of staff steps away; the visit goes on with the resident alone."""

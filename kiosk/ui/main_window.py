@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from kiosk.flows.ports import FrameSource, SpeechPort
 from kiosk.flows.session import LANGUAGES, Page, SessionMachine, SignInFor
+from kiosk.ui.pages.admin import AdminPage
 from kiosk.ui.pages.base import KioskPage, PageContext
 from kiosk.ui.pages.identity import (
     ChooseMethodPage,
@@ -55,7 +56,7 @@ from kiosk.ui.theme import Theme
 from kiosk.ui.widgets import BigButton, TrLabel, t
 
 # Pages without the "continue at the counter" button: nothing to continue, or already there.
-_NO_HANDOFF = {Page.WELCOME, Page.TAKE_CARD, Page.HANDOFF, Page.NOT_ME, Page.READING}
+_NO_HANDOFF = {Page.WELCOME, Page.TAKE_CARD, Page.HANDOFF, Page.NOT_ME, Page.READING, Page.ADMIN}
 _USER_INPUT = {
     QEvent.Type.MouseButtonPress,
     QEvent.Type.KeyPress,
@@ -163,7 +164,7 @@ class MainWindow(QMainWindow):
             ReadbackPage(session), NotMePage(session), ServicesPage(session),
             QuestionPage(session, ctx), StepAwayPage(session), ReviewPage(session),
             ConsentPage(session), ReceiptPage(session), HandoffPage(session),
-            TakeCardPage(session),
+            TakeCardPage(session), AdminPage(session),
         ]  # fmt: skip
         self.pages: dict[Page, KioskPage] = {p.page: p for p in pages}
         assert set(self.pages) == set(Page), "every state of the visit needs its page"

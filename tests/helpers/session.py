@@ -400,6 +400,14 @@ STAFF = StaffSettings(
 )
 
 
+class Statistics:
+    """Today's figures as `Store.stats` gives them (counts only)."""
+
+    def stats_today(self) -> Mapping[str, object]:
+        return {"sessions": 12, "completion_rate": 0.75, "handoffs": 2, "not_me": 1,
+                "fallbacks": 3, "submissions": {"risai": 5, "support-check": 4}}  # fmt: skip
+
+
 class Deferred:
     """Stands in for a zero-delay timer: work waits until `run()` (the next event-loop turn)."""
 
@@ -450,6 +458,7 @@ class World:
             defer=self.defer,
             desk=self.desk,
             card_front=self.front if self.card_front else None,
+            statistics=Statistics(),
         )
 
 

@@ -652,3 +652,38 @@ def test_without_a_front_reader_the_keypad_is_the_way() -> None:
     assert not session.can_read_card_front()
     session.read_card_front()
     assert session.page is Page.PIN_B
+
+
+def test_an_administrator_at_an_idle_kiosk_sees_todays_figures() -> None:
+    session, _, world = start()
+    session.request_staff("assist")
+    assert session.staff_sign_in("admin1", "0000")
+    assert session.page is Page.ADMIN
+    rows = {(label, tuple(p.items())): value for label, p, value in session.statistics()}
+    assert rows[("ui.admin.sessions", ())] == "12"
+    assert rows[("ui.admin.completion", ())] == "75%"
+    assert rows[("ui.admin.submissions", (("service", "risai"),))] == "5"
+    export = world.audit.lines[-1]
+    assert export.event == "export" and export.fields["what"] == "stats"
+    session.close_statistics()
+    assert session.page is Page.WELCOME and session.staff is None
+
+
+def test_an_administrator_helping_a_resident_stays_on_the_visit() -> None:
+    session, _, world = start()
+    to_services(session, world)
+    session.request_staff("assist")
+    assert session.staff_sign_in("admin1", "0000")
+    assert session.page is Page.SERVICES and session.statistics() == []
+
+
+def test_assisting_on_the_no_card_path_returns_to_the_same_page() -> None:
+    session, _, _ = start()
+    session.continue_without_card()
+    session.staff_sign_in("clerk1", "9999")
+    session.staff_confirm_check("resident_choice")
+    assert session.page is Page.SERVICES
+    session.staff_sign_out()
+    session.request_staff("assist")
+    assert session.staff_sign_in("helper1", "1111")
+    assert session.page is Page.SERVICES

@@ -1,0 +1,43 @@
+"""Today's figures for an administrator: counts from the audit log, nothing personal."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QFormLayout, QWidget
+
+from kiosk.flows.session import Page, SessionMachine
+from kiosk.ui.pages.base import KioskPage
+from kiosk.ui.widgets import TrLabel
+
+
+class AdminPage(KioskPage):
+    page = Page.ADMIN
+
+    def __init__(self, session: SessionMachine) -> None:
+        super().__init__(session)
+        self.heading.set_message("ui.admin.title")
+        self.form = QFormLayout()
+        self.form.setVerticalSpacing(12)
+        self.scrolling(self.form)
+        self.close_button = self.button(
+            "ui.admin.close", session.close_statistics, kind="primary", name="adminClose"
+        )
+
+    def refresh(self) -> None:
+        self.clear()
+        for label_id, params, value in self.session.statistics():
+            label = TrLabel(role="muted")
+            label.set_message(label_id, **params)
+            shown = TrLabel()
+            shown.set_plain(value)
+            shown.setObjectName("adminValue")
+            self.form.addRow(label, shown)
+
+    def values(self) -> list[str]:
+        return [w.text() for w in self.findChildren(TrLabel, "adminValue")]
+
+    def clear(self) -> None:
+        while self.form.rowCount():
+            self.form.removeRow(0)
+
+    def first_focus(self) -> QWidget | None:
+        return self.close_button
