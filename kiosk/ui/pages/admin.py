@@ -6,7 +6,8 @@ from PySide6.QtWidgets import QFormLayout, QWidget
 
 from kiosk.flows.session import Page, SessionMachine
 from kiosk.ui.pages.base import KioskPage
-from kiosk.ui.widgets import TrLabel
+from kiosk.ui.text import base_text
+from kiosk.ui.widgets import TrLabel, t
 
 
 class AdminPage(KioskPage):
@@ -25,12 +26,17 @@ class AdminPage(KioskPage):
     def refresh(self) -> None:
         self.clear()
         for label_id, params, value in self.session.statistics():
+            if "service" in params:  # the service's own name, not its id
+                params = {**params, "service": base_text(t(f"ui.service.{params['service']}"))}
             label = TrLabel(role="muted")
             label.set_message(label_id, **params)
             shown = TrLabel()
             shown.set_plain(value)
             shown.setObjectName("adminValue")
             self.form.addRow(label, shown)
+
+    def on_language_changed(self) -> None:
+        self.refresh()
 
     def values(self) -> list[str]:
         return [w.text() for w in self.findChildren(TrLabel, "adminValue")]
