@@ -6,8 +6,10 @@ can survive) and deliver what the killed one left in the outbox (the store is du
 
 from __future__ import annotations
 
+import resource
 import signal
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,8 +29,17 @@ def config(path: Path, drop: Path) -> Path:
     return path
 
 
+@pytest.fixture
+def no_core_dumps() -> Iterator[None]:
+    """The aborted kiosk must not leave a core file in the working tree."""
+    old = resource.getrlimit(resource.RLIMIT_CORE)
+    resource.setrlimit(resource.RLIMIT_CORE, (0, old[1]))
+    yield
+    resource.setrlimit(resource.RLIMIT_CORE, old)
+
+
 def test_killed_kiosk_restarts_on_the_first_screen_and_the_outbox_carries_on(
-    pcscd: object, data_dir: Path, tmp_path: Path
+    pcscd: object, data_dir: Path, tmp_path: Path, no_core_dumps: None
 ) -> None:
     with open_store(data_dir) as store:
         store.submit(submission(1))
