@@ -19,19 +19,36 @@ from PySide6.QtWidgets import QApplication, QWidget
 from kiosk import logs
 from kiosk.config import Settings, StaffMember, StaffSettings
 from kiosk.devices.bell import Bell
+from kiosk.devices.camera import (
+    DEMO_NOBODY,
+    DEMO_OTHER,
+    DEMO_PRINTED,
+    DEMO_RESIDENT,
+    DEMO_SCREEN,
+    Camera,
+    FileCamera,
+    OpenCvCamera,
+    camera_present,
+    demo_camera,
+    demo_scenes,
+)
 from kiosk.devices.card import pcscd
 from kiosk.devices.card.errors import CardError
+from kiosk.devices.card.front_ocr import CardFrontReader
 from kiosk.devices.card.monitor import CardWatcher
 from kiosk.devices.card.reader import list_readers
 from kiosk.devices.card.trust import resolve as resolve_trust
 from kiosk.devices.card.virtual import VirtualCardSlot, list_demo_residents
 from kiosk.devices.card.virtual.slot import vpcd_reader_name
+from kiosk.devices.face.matcher import FaceMatcher, MatchSettings
 from kiosk.devices.speech import Speaker
 from kiosk.errors import KnownError
+from kiosk.flows.camera_access import CameraCardFront, CameraPreview
 from kiosk.flows.card_access import CardOnReader
-from kiosk.flows.ports import Ports
-from kiosk.flows.services import SiteServices
-from kiosk.flows.session import SessionMachine
+from kiosk.flows.face_check import CameraFaceCheck
+from kiosk.flows.ports import FaceDecided, FaceGuidance, Ports
+from kiosk.flows.services import CameraStills, SiteServices
+from kiosk.flows.session import Page, SessionMachine
 from kiosk.flows.site import StaffBell, StoreAudit, SystemClock, TicketCounter
 from kiosk.flows.staff import ConfigStaff, pin_hash
 from kiosk.instance import InstanceLock
@@ -134,17 +151,29 @@ class Kiosk:
 
         speaker = Speaker(muted=not settings.ui.voice)
         closers.append(speaker.close)
+        gui = GuiThread()
+        camera = _camera(settings, demo)
+        preview = CameraPreview(camera)
+        closers.append(camera.stop)
+        face = GuiThreadFace(
+            CameraFaceCheck(camera, FaceMatcher(MatchSettings.from_face_settings(settings.face))),
+            gui,
+        )
+        closers.insert(0, face.close)
+        services = SiteServices(settings, store, demo=demo_card, camera=CameraStills(preview))
         staff = ConfigStaff(_staff_settings(settings, demo_card))
         ports = Ports(
             card=CardOnReader(trust, reader),
-            face=None,
+            face=face,
             staff=staff,
             clock=SystemClock(),
             audit=StoreAudit(store),
-            procedures=SiteServices(settings, store, demo=demo_card),
+            procedures=services,
             staff_call=StaffBell(Bell().ring),
             counter=TicketCounter(data.root / "tickets.json"),
             defer=lambda fn: QTimer.singleShot(0, fn),
+            desk=services,
+            card_front=CameraCardFront(preview, CardFrontReader()),
         )
         session = SessionMachine(
             ports,
@@ -155,7 +184,13 @@ class Kiosk:
             face_attempts=settings.face.max_attempts,
             large_text=settings.ui.large_text,
         )
-        window = MainWindow(session, translations.use, speech=speaker, voice=settings.ui.voice)
+        window = MainWindow(
+            session, translations.use, speech=speaker, frames=preview, voice=settings.ui.voice
+        )
+        # The camera rests (its light off) while nobody is being served.
+        rest = QTimer(window)
+        rest.timeout.connect(lambda: preview.rest() if session.page is Page.WELCOME else None)
+        rest.start(3000)
         events = CardEvents()
         events.inserted.connect(lambda r: session.card_inserted() if _ours(reader, r) else None)
         events.removed.connect(lambda r: session.card_removed() if _ours(reader, r) else None)
@@ -166,8 +201,10 @@ class Kiosk:
         closers.insert(0, watcher.stop)
         tray = None
         if slot is not None:
-            residents = [TrayResident(r.id, r.label, r.pin, r.pin_b) for r in list_demo_residents()]
-            tray = DemoTray(residents, slot)
+            demo_people = list_demo_residents()
+            residents = [TrayResident(r.id, r.label, r.pin, r.pin_b) for r in demo_people]
+            scenes = _DemoScenes(camera, {r.id: r.photo_path for r in demo_people})
+            tray = DemoTray(residents, _SceneFollowsCard(slot, scenes), DEMO_SCENES, scenes.choose)
             closers.insert(0, slot.close)
         return cls(window, session, closers, slot, tray, settings.ui.fullscreen)
 
@@ -230,6 +267,97 @@ def _quit_on_signals(app: QApplication) -> None:
     timer = QTimer(app)
     timer.timeout.connect(lambda: None)
     timer.start(200)
+
+
+def _camera(settings: Settings, demo: str) -> Camera:
+    """The real camera, or in demo mode (or with none attached) the demo file camera."""
+    if settings.camera.demo_frames:
+        return FileCamera.from_path(Path(settings.camera.demo_frames))
+    if demo != "on" and (demo == "off" or camera_present(settings.camera.device)):
+        return OpenCvCamera(settings.camera.device, settings.camera.width, settings.camera.height)
+    residents = list_demo_residents()
+    return demo_camera(residents[0].photo_path, residents[-1].photo_path, fps=15)
+
+
+DEMO_SCENES = (DEMO_NOBODY, DEMO_RESIDENT, DEMO_OTHER, DEMO_PRINTED, DEMO_SCREEN)
+
+
+class _DemoScenes:
+    """What the demo camera shows follows the card on the tray: that resident's face."""
+
+    def __init__(self, camera: Camera, photos: dict[str, Path]) -> None:
+        self._camera = camera if isinstance(camera, FileCamera) else None
+        self._photos = photos
+        self._others = list(photos.values())
+
+    def resident(self, resident_id: str) -> None:
+        photo = self._photos.get(resident_id)
+        if self._camera is None or photo is None:
+            return
+        other = next((p for p in self._others if p != photo), photo)
+        self._camera.replace_scenes(demo_scenes(photo, other), first=DEMO_RESIDENT)
+
+    def choose(self, scene: str) -> None:
+        if self._camera is not None and scene in self._camera.scene_names:
+            self._camera.choose(scene)
+
+
+class _SceneFollowsCard:
+    """The tray's card slot, telling the demo camera whose card was placed."""
+
+    def __init__(self, slot: VirtualCardSlot, scenes: _DemoScenes) -> None:
+        self._slot = slot
+        self._scenes = scenes
+
+    @property
+    def inserted(self) -> str | None:
+        return self._slot.inserted
+
+    def insert(self, resident_id: str) -> None:
+        self._scenes.resident(resident_id)
+        self._slot.insert(resident_id)
+
+    def remove(self) -> None:
+        self._slot.remove()
+
+
+class GuiThread(QObject):
+    """Runs callables on the GUI thread, whichever thread asks (a worker's callback)."""
+
+    _call = Signal(object)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._call.connect(lambda fn: fn())
+
+    def post(self, fn: Callable[[], object]) -> None:
+        self._call.emit(fn)
+
+
+class GuiThreadFace:
+    """The face check with its callbacks brought to the GUI thread, as the session expects."""
+
+    def __init__(self, check: CameraFaceCheck, gui: GuiThread) -> None:
+        self._check = check
+        self._gui = gui
+
+    def start(self, photo: bytes, on_guidance: FaceGuidance, on_verdict: FaceDecided) -> None:
+        self._check.start(photo, self._guide(on_guidance), self._decide(on_verdict))
+
+    def retry(self, on_guidance: FaceGuidance, on_verdict: FaceDecided) -> None:
+        self._check.retry(self._guide(on_guidance), self._decide(on_verdict))
+
+    def cancel(self) -> None:
+        self._check.cancel()
+
+    def close(self) -> None:
+        self._check.close()
+
+    def _guide(self, fn: FaceGuidance) -> FaceGuidance:
+        return lambda g: self._gui.post(lambda: fn(g))
+
+    def _decide(self, fn: FaceDecided) -> FaceDecided:
+        return lambda v: self._gui.post(lambda: fn(v))
 
 
 def _staff_settings(settings: Settings, demo: bool) -> StaffSettings:

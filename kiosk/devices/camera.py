@@ -169,6 +169,11 @@ class Camera:
                 self._stop.wait(wait)
 
 
+def camera_present(device: int) -> bool:
+    """Whether a video device node exists for `device` (Linux); no device is opened."""
+    return Path(f"/dev/video{device}").exists()
+
+
 class OpenCvCamera(Camera):
     """A USB or built-in camera through OpenCV. `device` is the VideoCapture index."""
 
@@ -266,6 +271,17 @@ class FileCamera(Camera):
     def scene(self) -> str:
         return self._current
 
+    def replace_scenes(self, scenes: Mapping[str, Scene], first: str | None = None) -> None:
+        """Play other scenes from the next frame on (the demo: another resident's card was
+        placed); frames built for the old scenes are dropped."""
+        if not scenes:
+            raise CameraError(NO_SOURCE, "no scenes for the file camera")
+        with self._lock:
+            self._scenes = dict(scenes)
+            self._cache = {}
+            self._current = first if first is not None else next(iter(self._scenes))
+            self._frames = None
+
     def choose(self, name: str) -> None:
         if name not in self._scenes:
             raise KeyError(name)
@@ -349,17 +365,18 @@ def demo_camera(resident: Path, other: Path, fps: float = 30.0) -> FileCamera:
     since no genuine video is available), another person, a printed photo and a phone screen
     of the resident (flat pictures moved about), and nobody. Scenes are built on first use."""
 
-    return FileCamera(
-        {
-            DEMO_NOBODY: lambda: [_empty_room()],
-            DEMO_RESIDENT: lambda: _scene(resident, "turn"),
-            DEMO_OTHER: lambda: _scene(other, "turn"),
-            DEMO_PRINTED: lambda: _scene(resident, "printed"),
-            DEMO_SCREEN: lambda: _scene(resident, "screen"),
-        },
-        first=DEMO_NOBODY,
-        fps=fps,
-    )
+    return FileCamera(demo_scenes(resident, other), first=DEMO_NOBODY, fps=fps)
+
+
+def demo_scenes(resident: Path, other: Path) -> dict[str, Scene]:
+    """The demo camera's scenes for one resident (see `demo_camera`)."""
+    return {
+        DEMO_NOBODY: lambda: [_empty_room()],
+        DEMO_RESIDENT: lambda: _scene(resident, "turn"),
+        DEMO_OTHER: lambda: _scene(other, "turn"),
+        DEMO_PRINTED: lambda: _scene(resident, "printed"),
+        DEMO_SCREEN: lambda: _scene(resident, "screen"),
+    }
 
 
 def _scene(photo: Path, kind: str) -> list[Image]:

@@ -49,3 +49,31 @@ def test_a_card_that_is_not_a_my_number_card_goes_to_a_person(qtbot: QtBot, kios
     notice = kiosk.window.notice.text()
     assert notice and not notice.startswith("card.")  # told in words, not as a message id
     kiosk.tray.remove_card()
+
+
+@pytest.mark.parametrize(
+    ("scene", "proven"), [("face.demo.resident", True), ("face.demo.printed_photo", False)]
+)
+def test_face_path_with_the_demo_camera(
+    qtbot: QtBot, kiosk: Kiosk, scene: str, proven: bool
+) -> None:
+    """照合番号B opens the card face; the live face is matched against the chip's photo."""
+    assert kiosk.tray is not None
+    kiosk.tray.select("hanako")
+    kiosk.tray.insert_selected()
+    qtbot.waitUntil(lambda: kiosk.session.page is Page.CHOOSE_METHOD, timeout=20_000)
+    kiosk.session.choose_method("face")
+    assert kiosk.session.page is Page.PIN_B
+    kiosk.session.enter_pin_b("16030520332285")
+    qtbot.waitUntil(lambda: kiosk.session.page is Page.FACE, timeout=20_000)
+    kiosk.tray.findChild(type(kiosk.tray._camera), "demoCamera").setCurrentText(scene)
+    kiosk.session.start_face_check()
+    if proven:
+        qtbot.waitUntil(lambda: kiosk.session.page is Page.READBACK, timeout=60_000)
+        assert kiosk.session.visit.holder is not None
+    else:
+        qtbot.waitUntil(lambda: not kiosk.session.visit.face_running, timeout=60_000)
+        assert kiosk.session.page is Page.FACE  # another attempt is offered, nothing locked
+        assert kiosk.session.visit.holder is None
+    kiosk.tray.remove_card()
+    qtbot.waitUntil(lambda: kiosk.session.page is Page.WELCOME, timeout=20_000)
