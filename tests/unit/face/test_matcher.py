@@ -196,3 +196,19 @@ def test_a_face_too_small_to_compare_is_told_to_come_closer_steadily() -> None:
 def test_a_smaller_face_still_good_enough_is_tracked_and_matched() -> None:
     d = run(enrolled("obama.jpg"), [small_face(0.45)] * 12)
     assert d.match
+
+
+def test_a_bright_window_behind_a_dark_face_is_backlit() -> None:
+    m = enrolled("obama.jpg")
+    frame = faces.live_frame("obama3.jpg")
+    box = m.observe(frame, t=0.0).box
+    assert box is not None
+    left, top, right, bottom = box
+    pad = (right - left) // 2
+    backlit = np.full_like(frame, 250)  # a bright window around the resident
+    y0, x0 = max(0, top - pad), max(0, left - pad)
+    backlit[y0 : bottom + pad, x0 : right + pad] = (
+        frame[y0 : bottom + pad, x0 : right + pad] * 0.45
+    ).astype(np.uint8)
+    m.new_attempt()
+    assert m.observe(backlit, t=0.0).guidance == quality.BACKLIT
