@@ -687,3 +687,19 @@ def test_assisting_on_the_no_card_path_returns_to_the_same_page() -> None:
     session.request_staff("assist")
     assert session.staff_sign_in("helper1", "1111")
     assert session.page is Page.SERVICES
+
+
+@pytest.mark.parametrize(
+    ("address", "shown"),
+    [
+        ("東京都千代田区千代田１番１号", "東京都千代田区…"),
+        ("北海道札幌市中央区北１条西２丁目", "北海道札幌市…"),
+        ("長野県北佐久郡軽井沢町大字軽井沢", "長野県北佐久郡軽井沢町…"),
+        ("東京都町田市森野２丁目", "東京都町…"),  # a name with 町 in it: less is shown, never more
+        ("どこか１２３", "…"),
+    ],
+)
+def test_a_supporter_sees_the_address_up_to_the_municipality(address: str, shown: str) -> None:
+    from kiosk.flows.session import _up_to_municipality
+
+    assert _up_to_municipality(address) == shown
