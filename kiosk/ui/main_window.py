@@ -295,6 +295,7 @@ class MainWindow(QMainWindow):
         close = BigButton("ui.common.close")
         close.setObjectName("languageClose")
         close.clicked.connect(o.hide)
+        close.clicked.connect(self._focus_page)
         o.body.addWidget(close)
         return o
 
@@ -345,7 +346,9 @@ class MainWindow(QMainWindow):
             self._say(t("ui.timeout.title") + "\n" + self.timeout_label.raw_text())
 
     def hide_timeout_warning(self) -> None:
-        self.timeout_overlay.hide()
+        if self.timeout_overlay.isVisible():
+            self.timeout_overlay.hide()
+            self._focus_page()
 
     def show_face_check(self, running: bool) -> None:
         face = self.pages[Page.FACE]
@@ -356,8 +359,9 @@ class MainWindow(QMainWindow):
         if active:
             self._cover(self.call_overlay)
             self._say(t("ui.call.title") + "\n" + t("ui.call.body"))
-        else:
+        elif self.call_overlay.isVisible():
             self.call_overlay.hide()
+            self._focus_page()
 
     def apply_language(self, language: str) -> None:
         if language == self._language:
@@ -397,8 +401,15 @@ class MainWindow(QMainWindow):
         self._cover(self.language_overlay)
         self.language_buttons[self.session.language].setFocus()
 
+    def _focus_page(self) -> None:
+        """Keyboard and switch users land back on the page's main control."""
+        focus = self._current().first_focus()
+        if focus is not None:
+            focus.setFocus(Qt.FocusReason.OtherFocusReason)
+
     def _choose_language(self, language: str) -> None:
         self.language_overlay.hide()
+        self._focus_page()
         self.session.set_language(language)
         self.replay_voice()
 

@@ -456,3 +456,17 @@ def test_visual_check_shows_the_jpeg2000_card_photo(
     assert photo.isVisible() and photo.pixmap().height() == 240
     k.tap("reason_accessibility")
     assert photo.pixmap().isNull()  # gone with the page
+
+
+def test_focus_returns_to_the_page_after_an_overlay(
+    qtbot: QtBot, translations: Translations
+) -> None:
+    k = Kiosk(qtbot, translations.use)
+    k.activate()
+    k.place(HANAKO)
+    k.world.clock.advance(k.session.inactivity_s)
+    k.session.tick()
+    assert k.button("keepGoing").hasFocus()
+    qtbot.keyClick(k.button("keepGoing"), Qt.Key.Key_Return)
+    assert not k.window.timeout_overlay.isVisible()
+    assert k.button("methodFace").hasFocus()
