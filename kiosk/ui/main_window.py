@@ -469,6 +469,24 @@ class MainWindow(QMainWindow):
         for o in (self.timeout_overlay, self.call_overlay, self.language_overlay):
             o.setGeometry(self._central.rect())
 
+    def focusNextPrevChild(self, next: bool) -> bool:
+        """While a panel covers the page, Tab and the scan switch move only among its
+        buttons: nothing hidden under it can be pressed by accident."""
+        overlay = None
+        for o in (self.call_overlay, self.timeout_overlay, self.language_overlay):
+            if o.isVisible():
+                overlay = o
+        if overlay is None:
+            return super().focusNextPrevChild(next)
+        buttons = [b for b in overlay.findChildren(QAbstractButton) if b.isVisible()]
+        if not buttons:
+            return False
+        current = QApplication.focusWidget()
+        i = buttons.index(current) if current in buttons else -1
+        next_overlay = buttons[(i + (1 if next else -1)) % len(buttons)]
+        next_overlay.setFocus(Qt.FocusReason.TabFocusReason)
+        return True
+
     def eventFilter(self, watched: QObject, e: QEvent) -> bool:
         if e.type() in _USER_INPUT and self.isVisible() and self.isActiveWindow():
             self.session.touch()

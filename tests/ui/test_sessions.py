@@ -470,3 +470,20 @@ def test_focus_returns_to_the_page_after_an_overlay(
     qtbot.keyClick(k.button("keepGoing"), Qt.Key.Key_Return)
     assert not k.window.timeout_overlay.isVisible()
     assert k.button("methodFace").hasFocus()
+
+
+def test_scanning_stays_inside_the_language_panel(qtbot: QtBot, translations: Translations) -> None:
+    k = Kiosk(qtbot, translations.use, switch_keys=SwitchKeys())
+    k.activate()
+    k.tap("languageButton")
+    seen = set()
+    for _ in range(12):
+        qtbot.keyClick(k.window, Qt.Key.Key_Space)
+        w = k.window.focusWidget()
+        assert w is not None and k.window.language_overlay.isAncestorOf(w)
+        seen.add(w.objectName())
+    assert {"lang_en", "languageClose"} <= seen
+    while k.window.focusWidget().objectName() != "lang_en":  # type: ignore[union-attr]
+        qtbot.keyClick(k.window, Qt.Key.Key_Space)
+    qtbot.keyClick(k.window, Qt.Key.Key_Return)
+    assert translations.language == "en" and not k.window.language_overlay.isVisible()
