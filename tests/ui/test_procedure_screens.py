@@ -81,3 +81,18 @@ def test_paper_form_button(qtbot: QtBot, translations: Translations) -> None:
     k.tap("paperForm")
     assert k.world.desk.forms == [("risai", True, {})]
     assert "紙の申込書" in k.window.notice.text() and k.page is Page.QUESTION
+
+
+def test_paper_form_from_the_review_without_a_card(
+    qtbot: QtBot, translations: Translations
+) -> None:
+    k = Kiosk(qtbot, translations.use)
+    k.tap("noCard")
+    k.tap("staff_clerk1")
+    k.keypad("9999", "staffKeypad")
+    k.tap("reason_resident_choice")
+    k.tap("service_higai")
+    k.tap("choice_flooded")
+    assert k.page is Page.REVIEW
+    k.tap("reviewPaper")
+    assert k.world.desk.forms == [("higai", False, {"what": "flooded"})]  # blank: no card

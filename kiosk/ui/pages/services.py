@@ -190,12 +190,14 @@ class ReviewPage(KioskPage):
         self.scrolling(self.form)
         row = self.row()
         self.back = self.button("ui.review.back", session.back, name="reviewBack", row=row)
+        self.paper = self.button("ui.paper.button", session.paper_form, name="reviewPaper", row=row)
         self.ok = self.button(
             "ui.review.ok", session.review_ok, kind="primary", name="reviewOk", row=row
         )
 
     def refresh(self) -> None:
         self.clear()
+        self.paper.setVisible(self.session.procedure in ("risai", "higai"))
         for item in self.session.review_items():
             label = TrLabel(item.label_id, role="muted")
             value = TrLabel(item.value_id) if item.value_id else TrLabel()
