@@ -49,7 +49,7 @@ from kiosk.flows.face_check import CameraFaceCheck
 from kiosk.flows.ports import FaceDecided, FaceGuidance, Ports
 from kiosk.flows.services import CameraStills, SiteServices
 from kiosk.flows.session import Page, SessionMachine
-from kiosk.flows.site import StaffBell, StoreAudit, SystemClock, TicketCounter
+from kiosk.flows.site import StaffBell, StoreAudit, SystemClock, TicketCounter, TodaysFigures
 from kiosk.flows.staff import ConfigStaff, pin_hash
 from kiosk.instance import InstanceLock
 from kiosk.paths import DataDir
@@ -58,7 +58,7 @@ from kiosk.store.outbox import sink_from_settings
 from kiosk.store.store import Store
 from kiosk.ui.demo_tray import DemoTray, TrayResident
 from kiosk.ui.i18n import Translations
-from kiosk.ui.main_window import MainWindow
+from kiosk.ui.main_window import MainWindow, SwitchKeys
 
 log = logging.getLogger("kiosk.app")
 
@@ -174,6 +174,7 @@ class Kiosk:
             defer=lambda fn: QTimer.singleShot(0, fn),
             desk=services,
             card_front=CameraCardFront(preview, CardFrontReader()),
+            statistics=TodaysFigures(store),
         )
         session = SessionMachine(
             ports,
@@ -184,8 +185,19 @@ class Kiosk:
             face_attempts=settings.face.max_attempts,
             large_text=settings.ui.large_text,
         )
+        switch_keys = (
+            SwitchKeys.from_names(settings.ui.switch_next_key, settings.ui.switch_select_key)
+            if settings.ui.switch_scan
+            else None
+        )
         window = MainWindow(
-            session, translations.use, speech=speaker, frames=preview, voice=settings.ui.voice
+            session,
+            translations.use,
+            speech=speaker,
+            frames=preview,
+            voice=settings.ui.voice,
+            switch_keys=switch_keys,
+            take_card_repeat_ms=settings.session.take_card_repeat_s * 1000,
         )
         # The camera rests (its light off) while nobody is being served.
         rest = QTimer(window)

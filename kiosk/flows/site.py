@@ -12,7 +12,7 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 
@@ -54,6 +54,18 @@ class StoreAudit:
             purpose=purpose,
             **fields,
         )
+
+
+class TodaysFigures:
+    """`StatisticsPort`: today's counts from the audit log, for an administrator's screen."""
+
+    def __init__(self, store: Store, clock: SystemClock | None = None) -> None:
+        self._store = store
+        self._clock = clock or SystemClock()
+
+    def stats_today(self) -> Mapping[str, object]:
+        midnight = self._clock.now().replace(hour=0, minute=0, second=0, microsecond=0)
+        return self._store.stats(since=midnight)
 
 
 class StaffBell:

@@ -68,3 +68,31 @@ def test_chime_is_a_short_audible_wav() -> None:
     player = Player()
     Bell(player).ring()
     assert player.played == [chime()]
+
+
+def test_todays_figures_count_only_today(tmp_path: Path) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from kiosk.config import Settings
+    from kiosk.flows.site import StoreAudit, TodaysFigures
+    from kiosk.paths import DataDir
+    from kiosk.store.store import Store
+
+    now = [datetime(2026, 11, 21, 16, 0, tzinfo=timezone.utc)]
+
+    class Clock:
+        def now(self) -> datetime:
+            return now[0]
+
+        def monotonic(self) -> float:
+            return 0.0
+
+    data = DataDir(tmp_path / "d").ensure()
+    with Store.open(data, Settings(), clock=lambda: now[0]) as store:
+        audit = StoreAudit(store)
+        audit.record("a" * 32, "session.started", role="resident", purpose="identity")
+        now[0] += timedelta(hours=10)  # the next day
+        for sid in ("b" * 32, "c" * 32):
+            audit.record(sid, "session.started", role="resident", purpose="identity")
+        figures = TodaysFigures(store, Clock()).stats_today()  # type: ignore[arg-type]
+    assert figures["sessions"] == 2
