@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import threading
 import wave
-from datetime import date
+from datetime import UTC, date
 from io import BytesIO
 from pathlib import Path
 
@@ -71,14 +71,14 @@ def test_chime_is_a_short_audible_wav() -> None:
 
 
 def test_todays_figures_count_only_today(tmp_path: Path) -> None:
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from kiosk.config import Settings
     from kiosk.flows.site import StoreAudit, TodaysFigures
     from kiosk.paths import DataDir
     from kiosk.store.store import Store
 
-    now = [datetime(2026, 11, 21, 16, 0, tzinfo=timezone.utc)]
+    now = [datetime(2026, 11, 21, 16, 0, tzinfo=UTC)]
 
     class Clock:
         def now(self) -> datetime:
