@@ -233,6 +233,9 @@ def test_service_runs_cage_as_the_kiosk_user_with_a_watchdog(root: Path) -> None
     assert "pcscd.socket" in " ".join(e["Wants"])
     assert "!/run/madoguchi-kiosk/admin-stop" in e["ConditionPathExists"]
     assert e["RuntimeDirectoryPreserve"] == ["yes"]
+    env = dict(v.split("=", 1) for v in e["Environment"])
+    assert env["QT_QPA_PLATFORM"] == "wayland"
+    assert env["QT_WAYLAND_DISABLE_WINDOWDECORATION"] == "1"  # no title bar to drag or close
 
 
 def test_cage_command_line_is_locked_down(root: Path) -> None:
@@ -241,6 +244,7 @@ def test_cage_command_line_is_locked_down(root: Path) -> None:
     assert argv[0] == "/usr/bin/cage"
     cage_opts = argv[1 : argv.index("--")]
     assert "-s" not in cage_opts  # -s would allow switching to another VT (a way out)
+    assert "-d" in cage_opts  # no decorations
     kiosk = argv[argv.index("--") + 1 :]
     assert kiosk == [
         f"/{PREFIX}/venv/bin/kiosk",
