@@ -384,3 +384,14 @@ def test_offline_bundle_lists_the_depends_closure(deb: Path) -> None:
     direct = {d.strip().split()[0] for d in field(deb, "Depends").split(",")}
     assert direct <= names
     assert {"libccid", "libwlroots10", "libc6"} <= names  # pulled in by pcscd and cage
+
+
+def test_admin_commands_parse_and_point_at_the_site(root: Path) -> None:
+    for tool in ("usr/bin/madoguchi-kiosk", "usr/sbin/madoguchi-kiosk-resume"):
+        subprocess.run(["sh", "-n", str(root / tool)], check=True)
+    wrapper = (root / "usr/bin/madoguchi-kiosk").read_text()
+    assert f"/{PREFIX}/venv/bin/kiosk" in wrapper
+    assert "--config /etc/madoguchi-kiosk/kiosk.toml" in wrapper
+    assert "runuser -u madoguchi" in wrapper  # root's runs must not leave root-owned data files
+    resume = (root / "usr/sbin/madoguchi-kiosk-resume").read_text()
+    assert "rm -f /run/madoguchi-kiosk/admin-stop" in resume
