@@ -40,7 +40,8 @@ from kiosk.devices.card.reader import list_readers
 from kiosk.devices.card.trust import resolve as resolve_trust
 from kiosk.devices.card.virtual import VirtualCardSlot, list_demo_residents
 from kiosk.devices.card.virtual.slot import vpcd_reader_name
-from kiosk.devices.face.matcher import FaceMatcher, MatchSettings
+from kiosk.devices.face.matcher import MatchSettings
+from kiosk.devices.face.process import MatcherProcess
 from kiosk.devices.speech import Speaker
 from kiosk.errors import KnownError
 from kiosk.flows.camera_access import CameraCardFront, CameraPreview
@@ -155,10 +156,10 @@ class Kiosk:
         camera = _camera(settings, demo)
         preview = CameraPreview(camera)
         closers.append(camera.stop)
-        face = GuiThreadFace(
-            CameraFaceCheck(camera, FaceMatcher(MatchSettings.from_face_settings(settings.face))),
-            gui,
-        )
+        # Matching in a child process keeps the preview at the camera's frame rate (face.md).
+        matcher = MatcherProcess(MatchSettings.from_face_settings(settings.face))
+        face = GuiThreadFace(CameraFaceCheck(camera, matcher), gui)
+        closers.insert(0, matcher.close)
         closers.insert(0, face.close)
         services = SiteServices(settings, store, demo=demo_card, camera=CameraStills(preview))
         staff = ConfigStaff(_staff_settings(settings, demo_card))

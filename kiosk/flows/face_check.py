@@ -15,6 +15,7 @@ from kiosk import logs
 from kiosk.devices.camera import Camera, CameraError, Frame
 from kiosk.devices.face.card_photo import CardPhotoError
 from kiosk.devices.face.matcher import Decision, FaceMatcher, Observation
+from kiosk.devices.face.process import MatcherProcess
 from kiosk.devices.face.verifier import FaceVerifier
 from kiosk.flows.ports import FaceVerdict
 
@@ -27,7 +28,9 @@ Verdict = Callable[[FaceVerdict], None]
 class CameraFaceCheck:
     """`FacePort` for a live camera: `start()` returns at once; the verdict comes later."""
 
-    def __init__(self, camera: Camera, matcher: FaceMatcher) -> None:
+    def __init__(self, camera: Camera, matcher: FaceMatcher | MatcherProcess) -> None:
+        """`matcher`: a `MatcherProcess` in the kiosk, so dlib's hold on the interpreter lock
+        never slows the preview; a `FaceMatcher` in-process where that does not matter."""
         self._camera = camera
         self._verifier = FaceVerifier(matcher, self._observed, self._decided)
         self._lock = threading.Lock()
