@@ -15,8 +15,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--offscreen", action="store_true", help="no window: render offscreen")
     p.add_argument("--screenshot", type=Path, help="save a PNG of the first screen, then quit")
     demo = p.add_mutually_exclusive_group()
-    demo.add_argument("--demo", dest="demo", action="store_const", const="on",
-                      help="virtual card and file camera even if real devices are present")
+    demo.add_argument(
+        "--demo",
+        dest="demo",
+        action="store_const",
+        const="on",
+        help="virtual card and file camera even if real devices are present",
+    )
     demo.add_argument("--no-demo", dest="demo", action="store_const", const="off",
                       help="real devices only")  # fmt: skip
     p.add_argument("--exit-after", type=float, metavar="SECONDS", help=argparse.SUPPRESS)

@@ -38,7 +38,7 @@ def test_clinic_offers_insurance(tmp_path: Path) -> None:
         ('[site]\nrol = "clinic"\n', "site.rol"),
         ("[sight]\n", "[sight]"),
         ('[site]\nrole = "hospital"\n', "site.role"),
-        ("[face]\nthreshold = \"low\"\n", "face.threshold"),
+        ('[face]\nthreshold = "low"\n', "face.threshold"),
         ("[face]\nmax_attempts = true\n", "face.max_attempts"),
         ("[session]\nwarning_s = 5\n", "session"),
         ('[site]\nprocedures = ["risai", "lottery"]\n', "lottery"),
