@@ -67,6 +67,7 @@ _CODE = re.compile(r"(?<!\d)(?P<code>\d{4})(?!\s*\d)(?!\s*[年月日])")
 _CODE_LABEL = re.compile(r"リティ|ティコ|コード")
 # Ink blobs smaller than this (px, at WARP size) are camera noise, not strokes.
 SPECK_AREA = 15
+MAX_INK = 0.2
 # Reads tesseract is this unsure of are noise, not evidence either way.
 NOISE_CONFIDENCE = 0.3
 # Cards are issued from 2016 and last at most ten birthdays.
@@ -296,8 +297,11 @@ class CardFrontReader:
 
     def _read_flat(self, flat: np.ndarray, card_found: bool) -> CardFrontReading:
         flat = _remove_rules(_flatten_light(flat))
-        enhanced = _enhance(flat)
-        passes = [enhanced, _binarize(enhanced)]
+        denoised = cv2.fastNlMeansDenoising(flat, None, 7, 7, 21)
+        passes = [_enhance(denoised)]
+        binary = _binarize(denoised)
+        if binary is not None:
+            passes.append(binary)
         results: list[_PassResult] = []
         for image in passes:
             result = _extract(self._lines(image, "page"))
@@ -573,13 +577,13 @@ def _upscale(grey: np.ndarray) -> np.ndarray:
     return cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
 
 
-def _enhance(grey: np.ndarray) -> np.ndarray:
+def _enhance(denoised: np.ndarray) -> np.ndarray:
     clahe = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8))
-    return clahe.apply(cv2.fastNlMeansDenoising(grey, None, 7, 7, 21))
+    return clahe.apply(denoised)
 
 
-def _binarize(denoised: np.ndarray) -> np.ndarray:
-    """Black ink on white, without the specks noise leaves (tesseract crawls on speckle)."""
+def _binarize(denoised: np.ndarray) -> np.ndarray | None:
+    """Black ink on white without noise specks, or None if noise still covers the card."""
     binary = cv2.adaptiveThreshold(
         denoised, 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY, 41, 15
     )
@@ -587,6 +591,9 @@ def _binarize(denoised: np.ndarray) -> np.ndarray:
     specks = np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] < SPECK_AREA) + 1
     if count > 1 and specks.size:
         binary[np.isin(labels, specks)] = 255
+    # Printed text inks well under a fifth of a card; more is noise tesseract would crawl on.
+    if np.count_nonzero(binary == 0) > MAX_INK * binary.size:
+        return None
     return binary
 
 

@@ -13,6 +13,7 @@ from kiosk.devices.card.front_ocr import (
     CardFrontReader,
     CardFrontReading,
     OcrLine,
+    OcrTimeout,
     OcrWord,
     TesseractOcr,
     parse_tsv,
@@ -291,6 +292,22 @@ def test_number_split_into_separate_words_and_lines_is_caught() -> None:
     reading = CardFrontReader(ScriptedOcr(page, page)).read(blank_frame())
     assert reading.my_number_side_seen
     assert reading.security_code.value is None
+
+
+class SlowFirstPassOcr(ScriptedOcr):
+    """The first page pass times out, as tesseract does on a very noisy frame."""
+
+    def __call__(self, grey: np.ndarray, mode: str = "page") -> list[OcrLine]:
+        if mode == "page" and self.calls == 0:
+            self.calls += 1
+            raise OcrTimeout("ocr.failed", "tesseract timed out")
+        return super().__call__(grey, mode)
+
+
+def test_a_timed_out_pass_is_no_evidence() -> None:
+    reading = CardFrontReader(SlowFirstPassOcr(FULL, FULL)).read(blank_frame())
+    assert reading.birth.value == WarekiDate(Era.SHOWA, 55, 2, 17)
+    assert reading.expiry_year.value == 2035
 
 
 def test_mismatch_between_birthday_and_expiry_is_flagged() -> None:
