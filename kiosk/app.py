@@ -60,6 +60,7 @@ from kiosk.store.store import Store
 from kiosk.ui.demo_tray import DemoTray, TrayResident
 from kiosk.ui.i18n import Translations
 from kiosk.ui.main_window import MainWindow, SwitchKeys
+from kiosk.watchdog import Watchdog
 
 log = logging.getLogger("kiosk.app")
 
@@ -91,15 +92,23 @@ def main(
         app.setApplicationName("madoguchi-kiosk")
         translations = Translations(app, settings.site.language)
         kiosk = Kiosk.assemble(settings, data, demo, translations)
+        dog = Watchdog.from_env()
         try:
             _quit_on_signals(app)
             kiosk.show()
             logs.event(log, "app.ready", demo_card=kiosk.demo_card, page=kiosk.current_page())
+            dog.ready()
+            # Pinged from the GUI thread: a frozen screen stops the pings and systemd restarts us.
+            heartbeat = QTimer(app)
+            heartbeat.timeout.connect(dog.ping)
+            if dog.ping_interval_ms:
+                heartbeat.start(dog.ping_interval_ms)
             if screenshot is not None:
                 QTimer.singleShot(500, lambda: _save_and_quit(app, kiosk, screenshot))
             if exit_after is not None:
                 QTimer.singleShot(int(exit_after * 1000), app.quit)
             rc = app.exec()
+            dog.stopping()
         finally:
             kiosk.close()
             translations.close()

@@ -50,3 +50,32 @@ def test_first_screen_screenshot_under_xvfb(pcscd: object, data_dir: Path, tmp_p
     target = REPO / "docs" / "screenshots" / "first-screen.png"
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy(shot, target)  # the README shows the screen as the current code draws it
+
+
+def test_the_kiosk_tells_systemd_it_is_up_and_alive(pcscd: object, data_dir: Path) -> None:
+    import socket
+
+    path = data_dir.parent / "notify.sock"
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(str(path))
+    sock.settimeout(30)
+    try:
+        env = {"NOTIFY_SOCKET": str(path), "WATCHDOG_USEC": "400000"}  # a ping every 0.2 s
+        k = KioskProcess(data_dir, "run", "--offscreen", "--demo", env=env)
+        try:
+            seen: list[str] = []
+            while seen.count("WATCHDOG=1") < 3:
+                seen.append(sock.recv(256).decode())
+            assert seen[0] == "READY=1"  # before any ping: the first screen is up
+        finally:
+            assert k.stop() == 0
+        rest = []
+        sock.settimeout(1)
+        try:
+            while True:
+                rest.append(sock.recv(256).decode())
+        except TimeoutError:
+            pass
+        assert "STOPPING=1" in rest
+    finally:
+        sock.close()
