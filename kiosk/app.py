@@ -47,7 +47,7 @@ from kiosk.errors import KnownError
 from kiosk.flows.camera_access import CameraCardFront, CameraPreview
 from kiosk.flows.card_access import CardOnReader
 from kiosk.flows.face_check import CameraFaceCheck
-from kiosk.flows.ports import FaceDecided, FaceGuidance, Ports
+from kiosk.flows.ports import FaceDecided, FaceGuidance, KioskExitPort, Ports
 from kiosk.flows.services import CameraStills, SiteServices
 from kiosk.flows.session import Page, SessionMachine
 from kiosk.flows.site import StaffBell, StoreAudit, SystemClock, TicketCounter, TodaysFigures
@@ -60,7 +60,7 @@ from kiosk.store.store import Store
 from kiosk.ui.demo_tray import DemoTray, TrayResident
 from kiosk.ui.i18n import Translations
 from kiosk.ui.main_window import MainWindow, SwitchKeys
-from kiosk.watchdog import Watchdog
+from kiosk.watchdog import Watchdog, request_admin_stop
 
 log = logging.getLogger("kiosk.app")
 
@@ -91,8 +91,8 @@ def main(
         assert isinstance(app, QApplication)
         app.setApplicationName("madoguchi-kiosk")
         translations = Translations(app, settings.site.language)
-        kiosk = Kiosk.assemble(settings, data, demo, translations)
         dog = Watchdog.from_env()
+        kiosk = Kiosk.assemble(settings, data, demo, translations, AdminExit(app, dog))
         try:
             _quit_on_signals(app)
             kiosk.show()
@@ -114,6 +114,26 @@ def main(
             translations.close()
         logs.event(log, "app.stopped", code=rc)
         return rc
+
+
+class AdminExit:
+    """An administrator leaves the kiosk: under systemd the stop flag keeps the service from
+    starting it again (until reboot or resume); then the app quits."""
+
+    def __init__(self, app: QApplication, dog: Watchdog) -> None:
+        self._app = app
+        self._dog = dog
+
+    def leave(self) -> bool:
+        if self._dog.enabled:
+            try:
+                request_admin_stop()
+            except OSError as e:
+                logs.event(log, "app.admin_stop_failed", error=type(e).__name__)
+                return False
+        logs.event(log, "app.admin_left")
+        QTimer.singleShot(0, self._app.quit)
+        return True
 
 
 class CardEvents(QObject):
@@ -141,7 +161,12 @@ class Kiosk:
 
     @classmethod
     def assemble(
-        cls, settings: Settings, data: DataDir, demo: str, translations: Translations
+        cls,
+        settings: Settings,
+        data: DataDir,
+        demo: str,
+        translations: Translations,
+        kiosk_exit: KioskExitPort | None = None,
     ) -> Kiosk:
         closers: list[Callable[[], object]] = []
         daemon = pcscd.PcscDaemon.ensure(autostart=settings.card.pcscd_autostart)
@@ -185,6 +210,7 @@ class Kiosk:
             desk=services,
             card_front=CameraCardFront(preview, CardFrontReader()),
             statistics=TodaysFigures(store),
+            kiosk_exit=kiosk_exit,
         )
         session = SessionMachine(
             ports,

@@ -255,6 +255,14 @@ class StatisticsPort(Protocol):
     def stats_today(self) -> Mapping[str, object]: ...
 
 
+class KioskExitPort(Protocol):
+    """Takes the kiosk down for good (no restart by the service) for an administrator."""
+
+    def leave(self) -> bool:
+        """True when the kiosk will now quit; False when it could not (it keeps serving)."""
+        ...
+
+
 class StaffCallPort(Protocol):
     """Calls a person to the kiosk (a chime, a light, a pager)."""
 
@@ -299,3 +307,4 @@ class Ports:
     desk: ProcedureDesk | None = None  # photo questions and the paper route
     card_front: CardFrontPort | None = None  # 照合番号B read by the camera
     statistics: StatisticsPort | None = None  # today's figures for an administrator
+    kiosk_exit: KioskExitPort | None = None  # an administrator leaves the kiosk

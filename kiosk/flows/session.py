@@ -702,6 +702,29 @@ class SessionMachine:
                 rows.append(("ui.admin.submissions", {"service": proc}, str(n)))
         return rows
 
+    def can_leave_kiosk(self) -> bool:
+        """An administrator on the statistics page may take the kiosk down."""
+        staff = self.visit.staff
+        return (
+            self.page is Page.ADMIN
+            and staff is not None
+            and staff.role == "admin"
+            and self._ports.kiosk_exit is not None
+        )
+
+    def leave_kiosk(self) -> None:
+        """Take the kiosk down (the service will not restart it); recorded with who did it."""
+        if not self.can_leave_kiosk():
+            return
+        staff = self.visit.staff
+        exit_port = self._ports.kiosk_exit
+        assert staff is not None and exit_port is not None
+        left = exit_port.leave()
+        outcome = "ok" if left else "failed"
+        self._audit("kiosk.left", purpose="administration", staff_id=staff.id, outcome=outcome)
+        if not left:
+            self.view.show_message("ui.admin.leave_failed")
+
     def close_statistics(self) -> None:
         if self.page is Page.ADMIN:
             self.wipe("completed", "manual")

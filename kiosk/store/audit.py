@@ -100,6 +100,7 @@ EVENTS: dict[str, frozenset[str]] = {
     "export": frozenset({"what", "reference", "outcome", "staff_id"}),
     "data.purged": frozenset({"count", "reason"}),
     "keys.rotated": frozenset({"count"}),
+    "kiosk.left": frozenset({"staff_id", "outcome"}),  # an administrator took the kiosk down
 }
 
 

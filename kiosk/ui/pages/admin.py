@@ -22,9 +22,11 @@ class AdminPage(KioskPage):
         self.close_button = self.button(
             "ui.admin.close", session.close_statistics, kind="primary", name="adminClose"
         )
+        self.leave_button = self.button("ui.admin.leave", session.leave_kiosk, name="adminLeave")
 
     def refresh(self) -> None:
         self.clear()
+        self.leave_button.setVisible(self.session.can_leave_kiosk())
         for label_id, params, value in self.session.statistics():
             if "service" in params:  # the service's own name, not its id
                 params = {**params, "service": base_text(t(f"ui.service.{params['service']}"))}
