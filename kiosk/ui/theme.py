@@ -85,7 +85,7 @@ QPushButton {{ min-height: {h}px; padding: 8px 28px; border-radius: {self.radius
     font-weight: 700; background: {self.secondary}; color: {self.on_secondary};
     border: 3px solid {self.control_border}; }}
 QPushButton[kind="key"] {{ font-size: {heading}px; padding: 0; }}
-QWidget[keypad="true"] QPushButton {{ min-height: {key_h}px; }}
+QWidget[keypad="true"] QPushButton {{ min-height: {key_h}px; padding: 0 8px; }}
 QPushButton[kind="primary"] {{ background: {self.primary}; color: {self.on_primary};
     border: 3px solid {self.primary}; }}
 QPushButton[kind="danger"] {{ background: {self.danger}; color: {self.on_danger};

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -22,7 +22,16 @@ from PySide6.QtGui import (
     QPen,
 )
 from PySide6.QtSvgWidgets import QSvgWidget
-from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QLabel,
+    QLayout,
+    QLayoutItem,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from kiosk.paths import ASSETS
 from kiosk.ui import i18n_build
@@ -140,7 +149,9 @@ class TrLabel(QLabel):
     def minimumSizeHint(self) -> QSize:
         if not self._tokens:
             return super().minimumSizeHint()
-        return QSize(100, self.heightForWidth(max(200, self.width())))
+        # One line: the layout asks heightForWidth for the real height at the real width (a
+        # height for a guessed narrow width made plain-Japanese pages scroll for nothing).
+        return QSize(100, self._line_height())
 
     def paintEvent(self, e: QPaintEvent) -> None:
         if not self._tokens:
@@ -210,6 +221,88 @@ class BigButton(QPushButton):
         super().changeEvent(e)
 
 
+class ColumnFlow(QLayout):
+    """Buttons in equal columns, as many as fit side by side (at most `max_columns`), then
+    the next row. Longer words or larger text wrap into fewer columns instead of pushing the
+    page wider than the screen."""
+
+    def __init__(self, max_columns: int, spacing: int = 16, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._items: list[QLayoutItem] = []
+        self._max_columns = max_columns
+        self.setSpacing(spacing)
+        self.setContentsMargins(0, 0, 0, 0)
+
+    def addItem(self, item: QLayoutItem) -> None:
+        self._items.append(item)
+
+    def count(self) -> int:
+        return len(self._items)
+
+    def itemAt(self, index: int) -> QLayoutItem | None:  # type: ignore[override]
+        return self._items[index] if 0 <= index < len(self._items) else None
+
+    def takeAt(self, index: int) -> QLayoutItem | None:  # type: ignore[override]
+        return self._items.pop(index) if 0 <= index < len(self._items) else None
+
+    def _shown(self) -> list[QLayoutItem]:
+        return [i for i in self._items if not i.isEmpty()]
+
+    def _cell(self) -> QSize:
+        """The widest and tallest wish of any item: every cell gets at least this."""
+        w = h = 0
+        for item in self._shown():
+            hint = item.sizeHint().expandedTo(item.minimumSize())
+            w, h = max(w, hint.width()), max(h, hint.height())
+        return QSize(w, h)
+
+    def columns_for(self, width: int) -> int:
+        """How many columns this layout uses at `width` pixels."""
+        n = len(self._shown())
+        if n == 0:
+            return 1
+        cell, gap = self._cell().width(), self.spacing()
+        fit = max(1, (width + gap) // max(1, cell + gap))
+        return max(1, min(self._max_columns, n, fit))
+
+    def _height(self, width: int) -> int:
+        n = len(self._shown())
+        if n == 0:
+            return 0
+        rows = -(-n // self.columns_for(width))
+        return rows * self._cell().height() + (rows - 1) * self.spacing()
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        return self._height(width)
+
+    def expandingDirections(self) -> Qt.Orientation:
+        return Qt.Orientation.Horizontal
+
+    def minimumSize(self) -> QSize:
+        cell = self._cell()
+        return QSize(cell.width(), cell.height() if self._shown() else 0)
+
+    def sizeHint(self) -> QSize:
+        cell, n, gap = self._cell(), len(self._shown()), self.spacing()
+        cols = max(1, min(self._max_columns, n))
+        return QSize(cols * cell.width() + (cols - 1) * gap, self._height(10**6))
+
+    def setGeometry(self, rect: QRect) -> None:
+        super().setGeometry(rect)
+        shown = self._shown()
+        if not shown:
+            return
+        gap, cols = self.spacing(), self.columns_for(rect.width())
+        w = (rect.width() - (cols - 1) * gap) // cols
+        h = self._cell().height()
+        for i, item in enumerate(shown):
+            r, c = divmod(i, cols)
+            item.setGeometry(QRect(rect.x() + c * (w + gap), rect.y() + r * (h + gap), w, h))
+
+
 class Keypad(QWidget):
     """A shielded numeric keypad: digits show as ●, never in an accessible name or the voice.
 
@@ -238,7 +331,7 @@ class Keypad(QWidget):
         self.display.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.display.setAccessibleName("")
         grid = QGridLayout()
-        grid.setSpacing(10)
+        grid.setSpacing(8)
         self.keys: dict[str, BigButton] = {}
         # The familiar phone order, never shuffled: a shuffled pad defeats muscle memory.
         for i, d in enumerate("123456789"):
@@ -253,9 +346,10 @@ class Keypad(QWidget):
         grid.addWidget(self.ok, 3, 2)
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
-        box.setSpacing(10)
+        box.setSpacing(8)
         box.addWidget(self.display)
         box.addLayout(grid)
+        box.addStretch(1)  # spare height stays below the keys, not inside the display
         self._refresh()
 
     def _key(self, digit: str) -> BigButton:
@@ -344,8 +438,10 @@ class CameraView(QWidget):
         self.update()
 
     def guide_rect(self) -> QRectF:
+        """An upright oval, as a face is, whatever the shape of the view."""
         w, h = self.width(), self.height()
-        gw, gh = w * 0.36, h * 0.72
+        gh = h * 0.8
+        gw = min(gh * 0.75, w * 0.9)
         return QRectF((w - gw) / 2, (h - gh) / 2, gw, gh)
 
     def paintEvent(self, e: QPaintEvent) -> None:
@@ -377,6 +473,19 @@ class Illustration(QSvgWidget):
         super().__init__(str(ASSETS / "ui" / f"{name}.svg"), parent)
         self.name = name
         self.renderer().setAspectRatioMode(Qt.AspectRatioMode.KeepAspectRatio)
-        self.setFixedHeight(height)
-        self.setMinimumWidth(height)
+        # Full height on the kiosk screen; on a smaller one the drawing gives way first, so
+        # the text and buttons stay in sight without scrolling.
+        # Pages add it with a stretch factor so it grows back to `height` when there is room.
+        self._height = height
+        self._least = round(height * 0.4)
+        self.setMinimumSize(self._least, self._least)
+        self.setMaximumHeight(height)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
         self.setAccessibleName("")  # decoration: the text next to it says the same
+
+    def sizeHint(self) -> QSize:
+        # Full width for the drawing's proportions, but the least height: a scroll area
+        # sizes its page by the preferred heights, and the page's stretch gives the rest.
+        d = self.renderer().defaultSize()
+        aspect = d.width() / d.height() if d.height() > 0 else 1.0
+        return QSize(round(self._height * aspect), self._least)

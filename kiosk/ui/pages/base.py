@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QFrame,
     QHBoxLayout,
     QLayout,
@@ -59,7 +60,7 @@ class KioskPage(QWidget):
         action: Callable[[], object],
         kind: str = "secondary",
         name: str = "",
-        row: QHBoxLayout | None = None,
+        row: QBoxLayout | None = None,
     ) -> BigButton:
         b = BigButton(message_id, kind=kind)
         b.setObjectName(name or message_id.replace(".", "_"))

@@ -8,11 +8,11 @@ import io
 from PIL import Image
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtWidgets import QButtonGroup, QGridLayout, QLabel, QWidget
+from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from kiosk.flows.session import CHECK_REASONS, Method, Page, SessionMachine, SignInFor
 from kiosk.ui.pages.base import KioskPage, PageContext
-from kiosk.ui.widgets import BigButton, CameraView, Keypad
+from kiosk.ui.widgets import BigButton, CameraView, ColumnFlow, Keypad, TrLabel
 from kiosk.wareki import to_wareki
 
 
@@ -194,17 +194,26 @@ class StaffSigninPage(KioskPage):
         self.heading.set_message("ui.staff.signin.title")
         self.purpose = self.label()
         self.purpose.setObjectName("signinPurpose")
-        self.ids = QGridLayout()
-        self.layout_.addLayout(self.ids)
+        # Ids and "cancel" beside the keypad, not above and below it: the page then fits
+        # 1080 px without scrolling.
+        side = QHBoxLayout()
+        side.setSpacing(32)
+        self.layout_.addLayout(side, 1)
+        left = QVBoxLayout()
+        left.setSpacing(16)
+        side.addLayout(left, 1)
+        self.ids = ColumnFlow(max_columns=2)
+        left.addLayout(self.ids)
+        left.addStretch(1)
         self.group = QButtonGroup(self)
         self.group.setExclusive(True)
         self.id_buttons: dict[str, BigButton] = {}
         self.keypad = Keypad(8, min_len=4)
         self.keypad.setObjectName("staffKeypad")
         self.keypad.submitted.connect(self._submit)
-        self.layout_.addWidget(self.keypad, 1)
+        side.addWidget(self.keypad, 2)
         self.cancel = self.button(
-            "ui.common.cancel", session.cancel_staff_signin, name="signinCancel"
+            "ui.common.cancel", session.cancel_staff_signin, name="signinCancel", row=left
         )
 
     def refresh(self) -> None:
@@ -219,12 +228,12 @@ class StaffSigninPage(KioskPage):
                 b.setObjectName("")
                 b.deleteLater()
             self.id_buttons = {}
-            for i, sid in enumerate(ids):
+            for sid in ids:
                 b = BigButton("ui.staff.id", staff=sid)
                 b.setObjectName(f"staff_{sid}")
                 b.setCheckable(True)
                 self.group.addButton(b)
-                self.ids.addWidget(b, i // 3, i % 3)
+                self.ids.addWidget(b)
                 b.show()
                 self.id_buttons[sid] = b
         if len(ids) == 1:
@@ -263,17 +272,27 @@ class StaffCheckPage(KioskPage):
         self.photo.setObjectName("cardPhoto")
         self.photo.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.photo.setMinimumHeight(240)
-        self.layout_.addWidget(self.photo)
         self.photo_note = self.label(role="muted", spoken=False)
-        self.label("ui.staff_check.reason")
-        grid = QGridLayout()
-        self.layout_.addLayout(grid)
+        # The photo beside the reasons, not above them: long reasons (vi, pt) then still fit.
+        side = QHBoxLayout()
+        side.setSpacing(32)
+        self.layout_.addLayout(side)
+        side.addWidget(self.photo, 0, Qt.AlignmentFlag.AlignTop)
+        right = QVBoxLayout()
+        right.setSpacing(16)
+        side.addLayout(right, 1)
+        why = TrLabel("ui.staff_check.reason")
+        right.addWidget(why)
+        self.spoken.append(why)
+        grid = ColumnFlow(max_columns=3)
+        right.addLayout(grid)
+        right.addStretch(1)
         self.reasons: dict[str, BigButton] = {}
-        for i, reason in enumerate(CHECK_REASONS):
+        for reason in CHECK_REASONS:
             b = BigButton(f"ui.staff_check.reason.{reason}")
             b.setObjectName(f"reason_{reason}")
             b.clicked.connect(lambda _=False, r=reason: session.staff_confirm_check(r))
-            grid.addWidget(b, i // 3, i % 3)
+            grid.addWidget(b)
             self.reasons[reason] = b
         self.layout_.addStretch(1)
 
@@ -286,6 +305,7 @@ class StaffCheckPage(KioskPage):
             self.photo.setPixmap(QPixmap.fromImage(image).scaledToHeight(240))
             self.photo.show()
             self.photo_note.set_plain("")
+            self.photo_note.hide()  # an empty line would only push the reasons down
         else:
             self.photo.clear()
             self.photo.hide()
@@ -293,6 +313,7 @@ class StaffCheckPage(KioskPage):
             self.photo_note.set_message(
                 "ui.staff_check.photo_on_card" if with_card else "ui.staff_check.id_document"
             )
+            self.photo_note.show()
 
     def clear(self) -> None:
         self.photo.clear()

@@ -21,7 +21,7 @@ class WelcomePage(KioskPage):
         self.heading.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         self.layout_.addStretch(1)
         self.picture = Illustration("card-on-reader", height=380)
-        self.layout_.addWidget(self.picture, 0, Qt.AlignmentFlag.AlignHCenter)
+        self.layout_.addWidget(self.picture, 10, Qt.AlignmentFlag.AlignHCenter)
         self.hint = self.label("ui.welcome.hint")
         self.hint.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         self.layout_.addStretch(1)
@@ -42,7 +42,7 @@ class ReadingPage(KioskPage):
         self.heading.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         self.layout_.addStretch(1)
         self.layout_.addWidget(
-            Illustration("reading", height=320), 0, Qt.AlignmentFlag.AlignHCenter
+            Illustration("reading", height=320), 10, Qt.AlignmentFlag.AlignHCenter
         )
         self.label("ui.reading.keep").setAlignment(Qt.AlignmentFlag.AlignHCenter)
         self.layout_.addStretch(1)
@@ -111,7 +111,7 @@ class TakeCardPage(KioskPage):
         self.heading.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         self.layout_.addStretch(1)
         self.layout_.addWidget(
-            Illustration("take-card", height=380), 0, Qt.AlignmentFlag.AlignHCenter
+            Illustration("take-card", height=380), 10, Qt.AlignmentFlag.AlignHCenter
         )
         self.label("ui.take_card.body").setAlignment(Qt.AlignmentFlag.AlignHCenter)
         self.layout_.addStretch(1)

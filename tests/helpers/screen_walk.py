@@ -1,0 +1,76 @@
+"""One walk through every page of the kiosk, for screenshots and for per-page checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from tests.helpers.kiosk_ui import Kiosk
+from tests.helpers.session import HANAKO
+
+
+def walk(k: Kiosk, visit: Callable[[], None]) -> None:
+    """Visit every page at least once, calling visit() on each (the window shows it).
+
+    The kiosk must be built over `World(defer=Deferred())` so the reading page can be seen.
+    """
+    visit()  # welcome
+    k.world.defer.immediate = False
+    k.place(HANAKO)
+    visit()  # reading
+    k.world.defer.run()
+    k.world.defer.immediate = True
+    visit()  # choose method
+    k.tap("methodPin")
+    visit()  # pin
+    k.keypad("0000", "pinKeypad")
+    k.keypad("0001", "pinKeypad")
+    visit()  # last try
+    k.tap("lastTryOther")
+    k.tap("methodFace")
+    visit()  # pin B
+    k.keypad(HANAKO.pin_b, "pinBKeypad")
+    visit()  # face
+    k.tap("faceOther")
+    k.tap("methodStaff")
+    visit()  # staff sign-in
+    k.tap("staff_clerk1")
+    k.keypad("9999", "staffKeypad")
+    k.keypad(HANAKO.pin_b, "pinBKeypad")
+    visit()  # staff check
+    k.tap("reason_accessibility")
+    visit()  # read-back
+    k.tap("readbackYes")
+    k.tap("staffSignOut")
+    visit()  # services
+    k.tap("service_risai")
+    visit()  # question
+    for name in ("choice_yes", "choice_roof", "choice_site"):
+        k.tap(name)
+    visit()  # review
+    k.tap("reviewOk")
+    visit()  # consent
+    k.tap("consentYes")
+    visit()  # receipt
+    k.tap("receiptAnother")
+    k.tap("staffSignin")
+    k.tap("staff_helper1")
+    k.keypad("1111", "staffKeypad")
+    k.tap("service_insurance")
+    visit()  # step away
+    k.tap("residentAlone")
+    k.tap("handoff")
+    visit()  # hand-off
+    k.tap("handoffDone")
+    visit()  # take card
+    k.take()
+    k.place(HANAKO)
+    k.tap("methodPin")
+    k.keypad(HANAKO.pin, "pinKeypad")
+    k.tap("readbackNo")
+    visit()  # not me
+    k.tap("notMeDone")
+    k.take()
+    k.tap("staffSignin")
+    k.tap("staff_admin1")
+    k.keypad("0000", "staffKeypad")
+    visit()  # administrator's figures
