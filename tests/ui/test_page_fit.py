@@ -10,6 +10,7 @@ import re
 
 import pytest
 from PySide6.QtCore import QPoint
+from PySide6.QtGui import QTextLayout, QTextOption
 from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QScrollArea, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -40,6 +41,25 @@ def text_of(w: QWidget) -> str:
     return w.text() if isinstance(w, QLabel | QAbstractButton) else ""
 
 
+def last_line(label: QLabel) -> str:
+    """The last line of a wrapped label as Qt breaks it at the label's width."""
+    text = label.text()
+    layout = QTextLayout(text, label.font())
+    option = QTextOption()
+    option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+    layout.setTextOption(option)
+    layout.beginLayout()
+    start = 0
+    while True:
+        line = layout.createLine()
+        if not line.isValid():
+            break
+        line.setLineWidth(label.contentsRect().width())
+        start = line.textStart()
+    layout.endLayout()
+    return text[start:]
+
+
 def page_problems(k: Kiosk, large: bool) -> list[str]:
     """What is wrong with the page on screen now, as readable lines (empty: nothing)."""
     QApplication.processEvents()
@@ -62,6 +82,15 @@ def page_problems(k: Kiosk, large: bool) -> list[str]:
             problems.append(f"{name!r} shows a message id: {text!r}")
         if UNFILLED.search(text):
             problems.append(f"{name!r} shows an unfilled mark: {text!r}")
+        if (
+            k.session.language in ("ja", "zh")
+            and isinstance(w, QLabel)
+            and w.wordWrap()
+            and "\n" not in text
+            and text.strip() != last_line(w).strip()
+            and len(last_line(w).strip()) <= 2
+        ):
+            problems.append(f"{name!r} leaves {last_line(w)!r} alone on its last line")
         left_edge = w.mapTo(k.window, QPoint(0, 0)).x()
         if left_edge + w.width() > right or left_edge < 0:
             problems.append(f"{name!r} runs off the side ({left_edge}+{w.width()} > {right})")

@@ -31,6 +31,7 @@ class AdminPage(KioskPage):
             if "service" in params:  # the service's own name, not its id
                 params = {**params, "service": base_text(t(f"ui.service.{params['service']}"))}
             label = TrLabel(role="muted")
+            label.setWordWrap(False)  # one line each: the figures column has room to spare
             label.set_message(label_id, **params)
             shown = TrLabel()
             shown.set_plain(value)
