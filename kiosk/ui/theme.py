@@ -70,6 +70,8 @@ class Theme:
         ]
 
     def style_sheet(self, large: bool = False) -> str:
+        """The thick focus and "chosen" borders take their width from the padding and
+        min-height, so a button keeps its size and nothing on the page jumps."""
         body, heading = self.scaled(large)
         h = max(44, round(self.button_height * (1.25 if large else 1.0)))
         key_h = max(44, round(self.key_height * (1.25 if large else 1.0)))
@@ -92,6 +94,8 @@ QPushButton[kind="danger"] {{ background: {self.danger}; color: {self.on_danger}
     border: 3px solid {self.danger}; }}
 QPushButton:focus {{ outline: none; border: 6px solid {self.focus}; }}
 QPushButton:checked {{ border: 6px double {self.focus}; }}
+QPushButton:focus, QPushButton:checked {{ min-height: {h - 6}px; padding: 8px 25px; }}
+QWidget[keypad="true"] QPushButton:focus {{ min-height: {key_h - 6}px; padding: 0 5px; }}
 QPushButton:disabled, QPushButton[kind="primary"]:disabled {{ background: {self.secondary};
     color: {self.text_muted}; border: 3px dashed {self.control_border}; }}
 QFrame#overlayPanel {{ background: {self.overlay_panel}; border: 4px solid {self.focus};

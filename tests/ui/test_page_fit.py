@@ -192,3 +192,30 @@ def test_keypad_keys_line_up(qtbot: QtBot, translations: Translations) -> None:
     assert pad is not None
     heights = {b.height() for b in [*pad.keys.values(), pad.delete, pad.ok]}
     assert len(heights) == 1 and heights.pop() >= MIN_TARGET
+
+
+def test_focus_and_choice_do_not_resize_buttons(qtbot: QtBot, translations: Translations) -> None:
+    """The 6 px focus and "chosen" borders made a button 6 px taller whenever Qt measured
+    it in that state (a new text, a new language): the bar holding it grew and stayed so.
+    The size a layout will give a button is its size hint, so that is what is compared."""
+    k = kiosk_in(qtbot, translations, "ja", 1920, 1080)
+    k.activate()
+    w = k.window
+    w.replay_button.setFocus()
+    k.session.set_language("en")  # new texts: every button is measured again
+    QApplication.processEvents()
+    assert w.replay_button.hasFocus()
+    assert w.replay_button.sizeHint().height() == w.language_button.sizeHint().height()
+    w.mute_button.show()
+    w.mute_button.setChecked(True)  # chosen: the double border, and a new text
+    QApplication.processEvents()
+    assert w.mute_button.sizeHint().height() == w.call_button.sizeHint().height()
+    k.place(HANAKO)
+    k.tap("methodPin")
+    pad = w.pages[Page.PIN].findChild(Keypad, "pinKeypad")
+    assert pad is not None
+    pad.keys["5"].setFocus()
+    k.session.set_language("ja")
+    QApplication.processEvents()
+    assert pad.keys["5"].hasFocus()
+    assert pad.keys["5"].sizeHint().height() == pad.keys["4"].sizeHint().height()
