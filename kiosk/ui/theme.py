@@ -96,6 +96,9 @@ QPushButton:focus {{ outline: none; border: 6px solid {self.focus}; }}
 QPushButton:checked {{ border: 6px double {self.focus}; }}
 QPushButton:focus, QPushButton:checked {{ min-height: {h - 6}px; padding: 8px 25px; }}
 QWidget[keypad="true"] QPushButton:focus {{ min-height: {key_h - 6}px; padding: 0 5px; }}
+QPushButton[answer="true"] {{ min-height: {h - 16}px; }}
+QPushButton[answer="true"]:focus, QPushButton[answer="true"]:checked {{
+    min-height: {h - 22}px; }}
 QPushButton:disabled, QPushButton[kind="primary"]:disabled {{ background: {self.secondary};
     color: {self.text_muted}; border: 3px dashed {self.control_border}; }}
 QFrame#overlayPanel {{ background: {self.overlay_panel}; border: 4px solid {self.focus};

@@ -414,12 +414,14 @@ class Keypad(QWidget):
 
 
 class CameraView(QWidget):
-    """Shows RGB frames (numpy uint8, h×w×3) with an oval face guide drawn over them."""
+    """Shows RGB frames (numpy uint8, h×w×3) with a guide drawn over them: an upright oval
+    for a face (`guide="face"`), a wide rectangle for a photo of a thing (`guide="frame"`)."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, guide: str = "face") -> None:
         super().__init__(parent)
         self.setMinimumSize(480, 360)
         self._image: QImage | None = None
+        self.guide = guide
 
     def set_frame(self, frame: Any) -> None:
         """Copy one frame in; the array may be reused by the camera afterwards."""
@@ -438,10 +440,10 @@ class CameraView(QWidget):
         self.update()
 
     def guide_rect(self) -> QRectF:
-        """An upright oval, as a face is, whatever the shape of the view."""
+        """Upright (3:4) for a face, 4:3 for a thing, whatever the shape of the view."""
         w, h = self.width(), self.height()
         gh = h * 0.8
-        gw = min(gh * 0.75, w * 0.9)
+        gw = min(gh * (0.75 if self.guide == "face" else 4 / 3), w * 0.9)
         return QRectF((w - gw) / 2, (h - gh) / 2, gw, gh)
 
     def paintEvent(self, e: QPaintEvent) -> None:
@@ -459,10 +461,11 @@ class CameraView(QWidget):
         # Two outlines, dark under light, so the guide shows on any background.
         guide = self.guide_rect()
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        draw = p.drawEllipse if self.guide == "face" else p.drawRect
         p.setPen(QPen(QColor("#000000"), 10))
-        p.drawEllipse(guide)
+        draw(guide)
         p.setPen(QPen(QColor("#FFFFFF"), 5, Qt.PenStyle.DashLine))
-        p.drawEllipse(guide)
+        draw(guide)
         p.end()
 
 

@@ -8,7 +8,6 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QFormLayout,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QVBoxLayout,
@@ -17,7 +16,7 @@ from PySide6.QtWidgets import (
 
 from kiosk.flows.session import Page, SessionMachine
 from kiosk.ui.pages.base import KioskPage, PageContext
-from kiosk.ui.widgets import BigButton, CameraView, Keypad, TrLabel
+from kiosk.ui.widgets import BigButton, CameraView, ColumnFlow, Keypad, TrLabel
 
 
 class ServicesPage(KioskPage):
@@ -52,8 +51,9 @@ class QuestionPage(KioskPage):
         self._frames = ctx.frames if ctx is not None else None
         self.number = self.label(role="muted", spoken=False)
         self.help = self.label(role="muted")
-        self.choices_grid = QGridLayout()
-        self.choices_grid.setSpacing(16)
+        # As many equal columns as the longest choice allows: a long list of short parts
+        # (roof, walls ...) fits without scrolling, long sentences in large text still fit.
+        self.choices_grid = ColumnFlow(max_columns=4)
         self.layout_.addLayout(self.choices_grid)
         self.choices: dict[str, BigButton] = {}
         self.keypad = Keypad(16, min_len=1, masked=False)
@@ -61,8 +61,9 @@ class QuestionPage(KioskPage):
         self.keypad.submitted.connect(session.answer)
         self.layout_.addWidget(self.keypad, 1)
         photo_row = QHBoxLayout()
-        self.camera = CameraView()
+        self.camera = CameraView(guide="frame")  # a damaged thing, not a face
         self.camera.setObjectName("photoCamera")
+        self.camera.setMinimumSize(426, 320)  # with the thumbnail and buttons, fits 1080 px
         self.thumbnail = QLabel()
         self.thumbnail.setObjectName("photoThumbnail")
         self.thumbnail.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -102,11 +103,12 @@ class QuestionPage(KioskPage):
             self.keypad.set_max_length(q.max_digits)
         self._show_photo(q.kind == "photo")
         self.paper.setVisible(self.session.procedure in ("risai", "higai"))
-        for i, c in enumerate(q.choices):
+        for c in q.choices:
             b = BigButton(c.message_id, kind="primary")
+            b.setProperty("answer", True)  # 16 px shorter (still ≥ 72): long lists fit 1080
             b.setObjectName(f"choice_{c.value}")
             b.clicked.connect(lambda _=False, v=c.value: self.session.answer(v))
-            self.choices_grid.addWidget(b, i // 2, i % 2)
+            self.choices_grid.addWidget(b)
             b.show()  # a layout shows new children only on the next event-loop turn
             self.choices[c.value] = b
 
