@@ -1,9 +1,11 @@
-"""One walk through every page of the kiosk, for screenshots and for per-page checks."""
+"""One walk through every page of the kiosk (and the panels that cover a page), for
+screenshots and for per-page checks."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from kiosk.flows.session import Page
 from tests.helpers.kiosk_ui import Kiosk
 from tests.helpers.session import HANAKO
 
@@ -74,3 +76,24 @@ def walk(k: Kiosk, visit: Callable[[], None]) -> None:
     k.tap("staff_admin1")
     k.keypad("0000", "staffKeypad")
     visit()  # administrator's figures
+
+
+PANELS = ("language", "call", "timeout")
+
+
+def walk_panels(k: Kiosk, visit: Callable[[str], None]) -> None:
+    """Open each panel that covers a page (language chooser, staff call, timeout warning)
+    over the choose-method page, calling visit(name) while it shows, then close it."""
+    k.place(HANAKO)
+    assert k.page is Page.CHOOSE_METHOD, k.page
+    k.tap("languageButton")
+    visit("language")
+    k.tap("languageClose")
+    k.tap("callStaff")
+    visit("call")
+    k.tap("callAnswered")
+    k.world.clock.advance(k.session.inactivity_s)
+    k.session.tick()
+    assert k.window.timeout_overlay.isVisible()
+    visit("timeout")
+    k.tap("keepGoing")

@@ -18,7 +18,7 @@ from kiosk.flows.session import LANGUAGES, Page
 from kiosk.ui.i18n import Translations
 from kiosk.ui.widgets import CameraView, Keypad, TrLabel
 from tests.helpers.kiosk_ui import Kiosk
-from tests.helpers.screen_walk import walk
+from tests.helpers.screen_walk import PANELS, walk, walk_panels
 from tests.helpers.session import HANAKO, Deferred, World
 
 # A dotted lower-case id such as `ui.welcome.title` or `card.blocked`, anywhere in a text.
@@ -136,6 +136,34 @@ def test_every_page_fits_the_kiosk_screen(
     k = kiosk_in(qtbot, translations, language, 1920, 1080)
     seen, problems = walk_and_check(k, large=False)
     assert seen == set(Page)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_panel_fits(qtbot: QtBot, translations: Translations, language: str) -> None:
+    """The language chooser, the staff call and the timeout warning, over a page."""
+    k = Kiosk(qtbot, translations.use, World())
+    k.session.set_language(language)
+    k.window.resize(1920, 1080)
+    qtbot.waitExposed(k.window)
+    problems: list[str] = []
+    seen: list[str] = []
+
+    def visit(panel: str) -> None:
+        seen.append(panel)
+        QApplication.processEvents()
+        overlay = {"language": k.window.language_overlay, "call": k.window.call_overlay,
+                   "timeout": k.window.timeout_overlay}[panel]  # fmt: skip
+        panel_box = overlay.findChild(QWidget, "overlayPanel")
+        assert panel_box is not None
+        if not overlay.rect().contains(panel_box.geometry()):
+            problems.append(f"{panel}: the panel does not fit the window")
+        if panel_box.minimumSizeHint().height() > panel_box.height():
+            problems.append(f"{panel}: the panel is squeezed")
+        problems.extend(f"{panel}: {p}" for p in page_problems(k, large=False))
+
+    walk_panels(k, visit)
+    assert tuple(seen) == PANELS
     assert not problems, "\n".join(problems)
 
 

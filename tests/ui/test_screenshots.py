@@ -16,6 +16,7 @@ from pathlib import Path
 from PIL import Image
 
 from kiosk.flows.session import Page
+from tests.helpers.screen_walk import PANELS
 from tests.helpers.xvfb import display_env, xvfb
 
 REPO = Path(__file__).resolve().parents[2]
@@ -33,10 +34,11 @@ def test_every_page_shot_on_xvfb() -> None:
             cwd=REPO, env=env, capture_output=True, text=True, timeout=110,
         )  # fmt: skip
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
-    assert "3 passed" in run.stdout
+    assert "6 passed" in run.stdout
     for language in LANGUAGES:
-        for page in Page:
-            with Image.open(SHOTS / language / f"{page.value}.png") as image:
+        names = [page.value for page in Page] + [f"panel_{p}" for p in PANELS]
+        for name in names:
+            with Image.open(SHOTS / language / f"{name}.png") as image:
                 assert image.size == (1920, 1080)
                 colours = image.convert("RGB").getcolors(maxcolors=1 << 16)
-                assert colours is None or len(colours) > 20, f"{language}/{page}: blank"
+                assert colours is None or len(colours) > 20, f"{language}/{name}: blank"

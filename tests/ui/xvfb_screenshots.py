@@ -15,7 +15,7 @@ from pytestqt.qtbot import QtBot
 from kiosk.flows.session import Page
 from kiosk.ui.i18n import Translations
 from tests.helpers.kiosk_ui import Kiosk
-from tests.helpers.screen_walk import walk
+from tests.helpers.screen_walk import PANELS, walk, walk_panels
 from tests.helpers.session import Deferred, World
 
 SHOTS = Path(
@@ -62,3 +62,22 @@ def test_every_page_on_a_real_screen(
 
     walk(k, shoot)
     assert set(saved) == set(Page)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_panel_on_a_real_screen(
+    qtbot: QtBot, translations: Translations, language: str
+) -> None:
+    k = Kiosk(qtbot, translations.use, World())
+    k.session.set_language(language)
+    k.window.setGeometry(0, 0, 1920, 1080)
+    k.activate()
+    saved: list[str] = []
+
+    def shoot(panel: str) -> None:
+        image = screen_grab(k, qtbot)
+        assert image.save(str(SHOTS / language / f"panel_{panel}.png"))
+        saved.append(panel)
+
+    walk_panels(k, shoot)
+    assert tuple(saved) == PANELS
