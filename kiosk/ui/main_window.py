@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QKeyEvent, QPixmap, QResizeEvent
@@ -62,6 +63,16 @@ _USER_INPUT = {
     QEvent.Type.KeyPress,
     QEvent.Type.TouchBegin,
 }
+
+
+@runtime_checkable
+class ForgetfulSpeech(Protocol):
+    """A voice that can keep a text's audio out of its cache and drop its cache at the end
+    of a visit (kiosk.devices.speech.Speaker); a plain SpeechPort is used without these."""
+
+    def say(self, text: str, lang: str, /, *, personal: bool = False) -> object: ...
+
+    def forget(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -377,6 +388,10 @@ class MainWindow(QMainWindow):
     def session_wiped(self) -> None:
         for p in self.pages.values():
             p.clear()
+        # What was said aloud (the read-back's name and birth date) goes with the visit.
+        self.spoken.clear()
+        if isinstance(self._speech, ForgetfulSpeech):
+            self._speech.forget()
         self.notice.set_plain("")
         self.notice.hide()
         self.language_overlay.hide()
@@ -414,7 +429,8 @@ class MainWindow(QMainWindow):
         self.replay_voice()
 
     def replay_voice(self) -> None:
-        self._say(self._current().voice_text())
+        page = self._current()
+        self._say(page.voice_text(), personal=page.personal_voice)
 
     def apply_style(self, large: bool) -> None:
         self._large = large
@@ -443,13 +459,15 @@ class MainWindow(QMainWindow):
         busy = self.current_page() in (Page.STAFF_SIGNIN, Page.READING, Page.TAKE_CARD)
         self.staff_button.setVisible(not signed_in and not busy)
 
-    def _say(self, text: str) -> None:
+    def _say(self, text: str, *, personal: bool = False) -> None:
         if not text or not self.voice_enabled or self.muted:
             return
         spoken = spoken_text(text)
         self.spoken.append((self.session.language, spoken))
         del self.spoken[:-50]
-        if self._speech is not None:
+        if personal and isinstance(self._speech, ForgetfulSpeech):
+            self._speech.say(spoken, self.session.language, personal=True)
+        elif self._speech is not None:
             self._speech.say(spoken, self.session.language)
 
     def _cover(self, overlay: Overlay) -> None:

@@ -305,13 +305,6 @@ def test_two_residents_back_to_back_share_nothing(cityhall: Driver) -> None:
     assert len(started) == len(set(started)) == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect: kiosk/ui/main_window.py _say (line ~446) keeps every utterance in "
-    "MainWindow.spoken, which session_wiped never clears, and calls Speaker.say without "
-    "personal=True while nothing calls Speaker.forget() at the wipe, so the read-back's name "
-    "and birth date outlive the visit in memory. Remove this mark once fixed.",
-)
 def test_the_voice_forgets_the_resident_with_the_visit(cityhall: Driver) -> None:
     """The read-back is spoken (name and birth date); after the visit neither the window's
     record of what was said nor the speaker's audio cache may still hold it."""

@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 
 class KioskPage(QWidget):
     page: Page
+    # The voice of this page carries the resident's own data (a name, a birth date): the
+    # speaker must not cache its audio, and it is forgotten with the visit.
+    personal_voice: bool = False
 
     def __init__(self, session: SessionMachine) -> None:
         super().__init__()

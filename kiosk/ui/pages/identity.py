@@ -324,6 +324,7 @@ class ReadbackPage(KioskPage):
     """ "山田 花子 様、昭和15年4月1日生まれ。あなたですか？" — name and birth date only."""
 
     page = Page.READBACK
+    personal_voice = True  # the name and birth date are read aloud
 
     def __init__(self, session: SessionMachine) -> None:
         super().__init__(session)

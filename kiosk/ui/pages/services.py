@@ -255,6 +255,7 @@ class ReceiptPage(KioskPage):
     applied, documents to bring), grouped by kind: never only by colour."""
 
     page = Page.RECEIPT
+    personal_voice = True  # the receipt's lines may carry the resident's figures
 
     def __init__(self, session: SessionMachine) -> None:
         super().__init__(session)
