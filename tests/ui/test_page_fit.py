@@ -1,8 +1,8 @@
 """Every page, in every language, as a resident sees it: no message id or unfilled
 placeholder shows, nothing is cut off at the side, the page fits the 1920×1080 kiosk screen
-without scrolling at normal text size, touch targets are ≥ 72 px and the call-staff button is
-there. Large text (×1.5) may scroll but never clips sideways. The first screen also fits a
-volunteer's 1280×800 laptop."""
+without scrolling at normal text size, touch targets are ≥ 72 px, the call-staff button and
+(within a visit's steps) the step indicator are there. Large text (×1.5) may scroll but
+never clips sideways. The first screen also fits a volunteer's 1280×800 laptop."""
 
 from __future__ import annotations
 
@@ -104,6 +104,11 @@ def page_problems(k: Kiosk, large: bool) -> list[str]:
                 problems.append(f"button {name!r} text is cut: {text!r}")
     if not k.window.call_button.isVisible():
         problems.append("no call-staff button")
+    step = k.session.step()
+    if step is not None and not (
+        k.window.step_label.isVisible() and f"{step[0]} / {step[1]}" in k.window.step_label.text()
+    ):
+        problems.append(f"step {step} not shown: {k.window.step_label.text()!r}")
     return [f"{page.value}: {p}" for p in problems]
 
 
