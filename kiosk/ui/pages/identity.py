@@ -4,11 +4,18 @@ and the read-back "is this you?"."""
 from __future__ import annotations
 
 import io
+import itertools
 
 from PIL import Image
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QHBoxLayout,
+    QLabel,
+    QVBoxLayout,
+    QWidget,
+)
 
 from kiosk.flows.session import CHECK_REASONS, Method, Page, SessionMachine, SignInFor
 from kiosk.ui.pages.base import KioskPage, PageContext
@@ -205,9 +212,10 @@ class StaffSigninPage(KioskPage):
         self.ids = ColumnFlow(max_columns=2)
         left.addLayout(self.ids)
         left.addStretch(1)
-        self.group = QButtonGroup(self)
-        self.group.setExclusive(True)
+        # One id at a time, kept by hand: buttons in a QButtonGroup take Tab focus only as
+        # a group, so keyboard and switch users could not reach the other ids.
         self.id_buttons: dict[str, BigButton] = {}
+        self._clearing = False
         self.keypad = Keypad(8, min_len=4)
         self.keypad.setObjectName("staffKeypad")
         self.keypad.submitted.connect(self._submit)
@@ -223,7 +231,6 @@ class StaffSigninPage(KioskPage):
         ids = list(self.session.staff_member_ids())
         if list(self.id_buttons) != ids:
             for b in self.id_buttons.values():
-                self.group.removeButton(b)
                 b.hide()
                 b.setObjectName("")
                 b.deleteLater()
@@ -232,12 +239,29 @@ class StaffSigninPage(KioskPage):
                 b = BigButton("ui.staff.id", staff=sid)
                 b.setObjectName(f"staff_{sid}")
                 b.setCheckable(True)
-                self.group.addButton(b)
+                b.toggled.connect(lambda on, chosen=b: self._one_id_only(chosen, on))
                 self.ids.addWidget(b)
                 b.show()
                 self.id_buttons[sid] = b
+            self._tab_order()
         if len(ids) == 1:
             self.id_buttons[ids[0]].setChecked(True)
+
+    def _one_id_only(self, button: QAbstractButton, on: bool) -> None:
+        if on:
+            for other in self.id_buttons.values():
+                if other is not button:
+                    other.setChecked(False)
+        elif not self._clearing and not any(b.isChecked() for b in self.id_buttons.values()):
+            button.setChecked(True)  # a second tap keeps the id chosen, as a radio button does
+
+    def _tab_order(self) -> None:
+        """Tab and the scan switch: the ids, then the keys in reading order, then cancel."""
+        pad = self.keypad
+        keys = [pad.keys[d] for d in "123456789"] + [pad.delete, pad.keys["0"], pad.ok]
+        chain: list[QWidget] = [*self.id_buttons.values(), *keys, self.cancel]
+        for first, second in itertools.pairwise(chain):
+            QWidget.setTabOrder(first, second)
 
     def select(self, staff_id: str) -> None:
         self.id_buttons[staff_id].setChecked(True)
@@ -251,11 +275,10 @@ class StaffSigninPage(KioskPage):
 
     def clear(self) -> None:
         self.keypad.clear()
-        checked = self.group.checkedButton()
-        if checked is not None:
-            self.group.setExclusive(False)
-            checked.setChecked(False)
-            self.group.setExclusive(True)
+        self._clearing = True
+        for b in self.id_buttons.values():
+            b.setChecked(False)
+        self._clearing = False
 
     def first_focus(self) -> QWidget | None:
         return next(iter(self.id_buttons.values()), self.keypad.keys["1"])
