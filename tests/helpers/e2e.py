@@ -407,8 +407,10 @@ def assembled(
     *,
     role: str = "cityhall",
     inactivity_s: int = 90,
+    sealed: bool = True,
 ) -> Iterator[Driver]:
-    """The whole kiosk in demo mode, shown at 1080p, with a sealed outbox drop folder."""
+    """The whole kiosk in demo mode, shown at 1080p. The outbox drop folder is sealed to a
+    back-office key made here (`Driver.recipient`) unless `sealed` is False."""
     recipient = X25519PrivateKey.generate()
     key_file = data_dir.parent / f"{data_dir.name}-backoffice.pub.pem"
     key_file.write_bytes(
@@ -419,7 +421,7 @@ def assembled(
         card=CardSettings(vpcd_port=free_vpcd_port()),
         ui=UiSettings(voice=False),  # the real engines stay off; a quiet speaker is put in
         # The drop folder is sealed to the back office's key; deliveries run every second.
-        sink=SinkSettings(recipient_public_key=str(key_file), sync_interval_s=1),
+        sink=SinkSettings(recipient_public_key=str(key_file) if sealed else "", sync_interval_s=1),
     )
     settings = replace(settings, session=replace(settings.session, inactivity_s=inactivity_s))
     data = DataDir(data_dir).ensure()
