@@ -354,6 +354,7 @@ class SessionMachine:
         """The card left the reader: a visit with a card is dropped at once."""
         self.card_present = False
         if self.page is Page.TAKE_CARD:
+            self.view.apply_language(self.visit.language)
             self._go(Page.WELCOME)
             return
         if self.visit.with_card:
@@ -1075,10 +1076,13 @@ class SessionMachine:
             self.view.show_staff_call(False)
         self._hide_warning()
         self._ports.procedures.visit_ended()  # photos and printouts of this visit go too
+        leaving_language = self.visit.language
         self.visit = self._new_visit()
         self._return_to = Page.WELCOME
         self.view.session_wiped()
-        self.view.apply_language(self.visit.language)
+        # "Please take your card" is said in the language the resident was reading; the
+        # next resident's first screen is back in the site's language (card_removed).
+        self.view.apply_language(leaving_language if self.card_present else self.visit.language)
         self._go(Page.TAKE_CARD if self.card_present else Page.WELCOME)
 
     # -- inside -------------------------------------------------------------------------------

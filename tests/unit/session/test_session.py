@@ -292,6 +292,10 @@ def test_language_switch_keeps_the_visit_and_resets_for_the_next_resident() -> N
     assert view.languages[-1] == "en"
     session.confirm_identity(True)
     session.finish()
+    # The card is still on the reader: "please take your card" stays in English, while the
+    # visit itself is already wiped back to the site's language.
+    assert session.page is Page.TAKE_CARD and view.languages[-1] == "en"
+    assert session.language == "ja"
     take(session, world)
     assert session.language == "ja" and view.languages[-1] == "ja"
 
