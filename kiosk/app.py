@@ -20,6 +20,7 @@ from kiosk import logs
 from kiosk.config import Settings, StaffMember, StaffSettings
 from kiosk.devices.bell import Bell
 from kiosk.devices.camera import (
+    DEMO_CARD_FRONT,
     DEMO_NOBODY,
     DEMO_OTHER,
     DEMO_PRINTED,
@@ -38,7 +39,8 @@ from kiosk.devices.card.front_ocr import CardFrontReader
 from kiosk.devices.card.monitor import CardWatcher
 from kiosk.devices.card.reader import list_readers
 from kiosk.devices.card.trust import resolve as resolve_trust
-from kiosk.devices.card.virtual import VirtualCardSlot, list_demo_residents
+from kiosk.devices.card.virtual import DemoResident, VirtualCardSlot, list_demo_residents
+from kiosk.devices.card.virtual import front as card_front
 from kiosk.devices.card.virtual.slot import vpcd_reader_name
 from kiosk.devices.face.matcher import MatchSettings
 from kiosk.devices.face.process import MatcherProcess
@@ -251,8 +253,14 @@ class Kiosk:
         if slot is not None:
             demo_people = list_demo_residents()
             residents = [TrayResident(r.id, r.label, r.pin, r.pin_b) for r in demo_people]
-            scenes = _DemoScenes(camera, {r.id: r.photo_path for r in demo_people})
-            tray = DemoTray(residents, _SceneFollowsCard(slot, scenes), DEMO_SCENES, scenes.choose)
+            scenes = _DemoScenes(camera, {r.id: r for r in demo_people})
+            tray = DemoTray(
+                residents,
+                _SceneFollowsCard(slot, scenes),
+                DEMO_SCENES,
+                scenes.choose,
+                source_on_insert=DEMO_RESIDENT,
+            )
             closers.insert(0, slot.close)
         return cls(window, session, closers, slot, tray, settings.ui.fullscreen)
 
@@ -327,23 +335,33 @@ def _camera(settings: Settings, demo: str) -> Camera:
     return demo_camera(residents[0].photo_path, residents[-1].photo_path, fps=15)
 
 
-DEMO_SCENES = (DEMO_NOBODY, DEMO_RESIDENT, DEMO_OTHER, DEMO_PRINTED, DEMO_SCREEN)
+DEMO_SCENES = (
+    DEMO_NOBODY,
+    DEMO_RESIDENT,
+    DEMO_CARD_FRONT,
+    DEMO_OTHER,
+    DEMO_PRINTED,
+    DEMO_SCREEN,
+)
 
 
 class _DemoScenes:
-    """What the demo camera shows follows the card on the tray: that resident's face."""
+    """What the demo camera shows follows the card on the tray: that resident's face, and
+    their card front for reading 照合番号B with the camera."""
 
-    def __init__(self, camera: Camera, photos: dict[str, Path]) -> None:
+    def __init__(self, camera: Camera, residents: dict[str, DemoResident]) -> None:
         self._camera = camera if isinstance(camera, FileCamera) else None
-        self._photos = photos
-        self._others = list(photos.values())
+        self._residents = {r: p for r, p in residents.items() if p.photo}
+        self._photos = [p.photo_path for p in self._residents.values()]
 
     def resident(self, resident_id: str) -> None:
-        photo = self._photos.get(resident_id)
-        if self._camera is None or photo is None:
+        person = self._residents.get(resident_id)
+        if self._camera is None or person is None:
             return
-        other = next((p for p in self._others if p != photo), photo)
-        self._camera.replace_scenes(demo_scenes(photo, other), first=DEMO_RESIDENT)
+        photo = person.photo_path
+        other = next((p for p in self._photos if p != photo), photo)
+        front = (lambda: card_front.demo_frames(person)) if card_front.can_draw() else None
+        self._camera.replace_scenes(demo_scenes(photo, other, front))
 
     def choose(self, scene: str) -> None:
         if self._camera is not None and scene in self._camera.scene_names:

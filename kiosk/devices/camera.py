@@ -44,6 +44,7 @@ DEMO_OTHER = "face.demo.another_person"
 DEMO_PRINTED = "face.demo.printed_photo"
 DEMO_SCREEN = "face.demo.phone_screen"
 DEMO_NOBODY = "face.demo.nobody"
+DEMO_CARD_FRONT = "face.demo.card_front"
 
 
 class CameraError(KnownError):
@@ -368,15 +369,21 @@ def demo_camera(resident: Path, other: Path, fps: float = 30.0) -> FileCamera:
     return FileCamera(demo_scenes(resident, other), first=DEMO_NOBODY, fps=fps)
 
 
-def demo_scenes(resident: Path, other: Path) -> dict[str, Scene]:
-    """The demo camera's scenes for one resident (see `demo_camera`)."""
-    return {
+def demo_scenes(
+    resident: Path, other: Path, card_front: Callable[[], list[Image]] | None = None
+) -> dict[str, Scene]:
+    """The demo camera's scenes for one resident (see `demo_camera`); `card_front` draws the
+    frames of the resident's card front lying under the camera, for reading 照合番号B."""
+    scenes: dict[str, Scene] = {
         DEMO_NOBODY: lambda: [_empty_room()],
         DEMO_RESIDENT: lambda: _scene(resident, "turn"),
         DEMO_OTHER: lambda: _scene(other, "turn"),
         DEMO_PRINTED: lambda: _scene(resident, "printed"),
         DEMO_SCREEN: lambda: _scene(resident, "screen"),
     }
+    if card_front is not None:
+        scenes[DEMO_CARD_FRONT] = card_front
+    return scenes
 
 
 def _scene(photo: Path, kind: str) -> list[Image]:

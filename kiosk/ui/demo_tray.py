@@ -55,12 +55,18 @@ class DemoTray(QWidget):
         camera_sources: Sequence[str] = (),
         on_camera_source: Callable[[str], None] | None = None,
         parent: QWidget | None = None,
+        *,
+        source_on_insert: str | None = None,
     ) -> None:
+        """`camera_sources` are message ids of the demo camera's scenes (shown translated);
+        `source_on_insert` is the scene the camera turns to when a card is placed (the card's
+        holder standing in front of it)."""
         super().__init__(parent)
         self.setObjectName("demoTray")
         self._slot = slot
         self._residents = {r.id: r for r in residents}
         self._on_camera_source = on_camera_source
+        self._source_on_insert = source_on_insert
 
         self._title = QLabel()
         self._title.setObjectName("demoTrayTitle")
@@ -81,7 +87,8 @@ class DemoTray(QWidget):
         self._camera_label = QLabel()
         self._camera = QComboBox()
         self._camera.setObjectName("demoCamera")
-        self._camera.addItems(list(camera_sources))
+        for source in camera_sources:
+            self._camera.addItem(source, source)  # the text is translated in _retranslate
 
         buttons = QHBoxLayout()
         buttons.addWidget(self._insert)
@@ -98,7 +105,7 @@ class DemoTray(QWidget):
         self._list.currentItemChanged.connect(lambda *_: self._refresh())
         self._insert.clicked.connect(self.insert_selected)
         self._remove.clicked.connect(self.remove_card)
-        self._camera.currentTextChanged.connect(self._camera_changed)
+        self._camera.currentIndexChanged.connect(self._camera_changed)
         self._retranslate()
         self._refresh()
 
@@ -120,6 +127,8 @@ class DemoTray(QWidget):
         if self._slot.inserted is not None:
             self._slot.remove()
         self._slot.insert(resident.id)
+        if self._source_on_insert is not None:
+            self.choose_camera_source(self._source_on_insert)
         self._refresh()
 
     def remove_card(self) -> None:
@@ -127,8 +136,23 @@ class DemoTray(QWidget):
             self._slot.remove()
         self._refresh()
 
-    def _camera_changed(self, source: str) -> None:
-        if self._on_camera_source is not None and source:
+    def choose_camera_source(self, source: str) -> None:
+        """Show `source` (a scene's message id) in the chooser and on the demo camera."""
+        index = self._camera.findData(source)
+        if index < 0:
+            raise KeyError(source)
+        if index == self._camera.currentIndex():
+            self._camera_changed(index)  # say it again: a new card may have new scenes
+        else:
+            self._camera.setCurrentIndex(index)
+
+    def camera_source(self) -> str | None:
+        data = self._camera.currentData()
+        return data if isinstance(data, str) else None
+
+    def _camera_changed(self, index: int) -> None:
+        source = self._camera.itemData(index)
+        if self._on_camera_source is not None and isinstance(source, str):
             self._on_camera_source(source)
 
     def _refresh(self) -> None:
@@ -145,6 +169,8 @@ class DemoTray(QWidget):
         self._insert.setText(tr("demo.tray.insert"))
         self._remove.setText(tr("demo.tray.remove"))
         self._camera_label.setText(tr("demo.tray.camera"))
+        for index in range(self._camera.count()):
+            self._camera.setItemText(index, tr(self._camera.itemData(index)))
         self._refresh()
 
     def changeEvent(self, event: QEvent) -> None:

@@ -66,7 +66,7 @@ def test_face_path_with_the_demo_camera(
     assert kiosk.session.page is Page.PIN_B
     kiosk.session.enter_pin_b("16030520332285")
     qtbot.waitUntil(lambda: kiosk.session.page is Page.FACE, timeout=20_000)
-    kiosk.tray.findChild(type(kiosk.tray._camera), "demoCamera").setCurrentText(scene)
+    kiosk.tray.choose_camera_source(scene)
     kiosk.session.start_face_check()
     if proven:
         qtbot.waitUntil(lambda: kiosk.session.page is Page.READBACK, timeout=60_000)
@@ -75,5 +75,29 @@ def test_face_path_with_the_demo_camera(
         qtbot.waitUntil(lambda: not kiosk.session.visit.face_running, timeout=60_000)
         assert kiosk.session.page is Page.FACE  # another attempt is offered, nothing locked
         assert kiosk.session.visit.holder is None
+    kiosk.tray.remove_card()
+    qtbot.waitUntil(lambda: kiosk.session.page is Page.WELCOME, timeout=20_000)
+
+
+def test_the_demo_camera_reads_pin_b_off_the_card_front(qtbot: QtBot, kiosk: Kiosk) -> None:
+    """No typing: the card front lies under the camera, OCR reads 照合番号B and opens the card
+    face, then the camera turns to the resident for the face check."""
+    assert kiosk.tray is not None
+    kiosk.tray.select("hanako")
+    kiosk.tray.insert_selected()
+    qtbot.waitUntil(lambda: kiosk.session.page is Page.CHOOSE_METHOD, timeout=20_000)
+    kiosk.session.choose_method("face")
+    assert kiosk.session.page is Page.PIN_B and kiosk.session.can_read_card_front()
+    kiosk.tray.choose_camera_source("face.demo.nobody")
+    kiosk.session.read_card_front()  # nothing under the camera: back to the keypad, told why
+    qtbot.waitUntil(lambda: kiosk.session.page is Page.PIN_B, timeout=30_000)
+    assert kiosk.window.notice.text()
+    kiosk.tray.choose_camera_source("face.demo.card_front")
+    kiosk.session.read_card_front()
+    qtbot.waitUntil(lambda: kiosk.session.page is Page.FACE, timeout=30_000)
+    assert kiosk.session.visit.photo is not None  # the chip's photo, opened with what was read
+    kiosk.tray.choose_camera_source("face.demo.resident")
+    kiosk.session.start_face_check()
+    qtbot.waitUntil(lambda: kiosk.session.page is Page.READBACK, timeout=60_000)
     kiosk.tray.remove_card()
     qtbot.waitUntil(lambda: kiosk.session.page is Page.WELCOME, timeout=20_000)

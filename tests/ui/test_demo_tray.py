@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel
+import pytest
+from PySide6.QtWidgets import QComboBox, QLabel
 from pytestqt.qtbot import QtBot
 
 from kiosk.ui.demo_tray import DemoTray, TrayResident
@@ -34,25 +35,39 @@ RESIDENTS = [
 def test_tray_places_swaps_and_removes_cards(qtbot: QtBot, translations: Translations) -> None:
     slot = Slot()
     sources: list[str] = []
-    tray = DemoTray(RESIDENTS, slot, ["resident", "other person"], sources.append)
+    tray = DemoTray(
+        RESIDENTS,
+        slot,
+        ["face.demo.nobody", "face.demo.resident", "face.demo.another_person"],
+        sources.append,
+        source_on_insert="face.demo.resident",
+    )
     qtbot.addWidget(tray)
     assert tray.windowTitle() == "デモ用カードトレイ"
     assert "1234" in tray.findChild(QLabel, "demoSecrets").text()
 
-    tray.insert_selected()
+    chooser = tray.findChild(QComboBox, "demoCamera")
+    assert chooser.currentText() == "だれもいない"  # scenes are named in words, not ids
+
+    tray.insert_selected()  # the card's holder steps in front of the camera
+    assert sources == ["face.demo.resident"] and chooser.currentText().startswith("本人")
     tray.select("blocked")
     tray.insert_selected()  # swapping removes the first card before placing the next
     tray.remove_card()
     assert slot.history == ["in:hanako", "out:hanako", "in:blocked", "out:blocked"]
+    assert sources == ["face.demo.resident"] * 2  # said again: the new card has new scenes
 
-    tray.findChild(type(tray._camera), "demoCamera").setCurrentIndex(1)
-    assert sources == ["other person"]
+    chooser.setCurrentIndex(2)
+    assert sources[-1] == "face.demo.another_person" == tray.camera_source()
+    with pytest.raises(KeyError):
+        tray.choose_camera_source("face.demo.unknown")
 
 
 def test_tray_retranslates(qtbot: QtBot, translations: Translations) -> None:
     t = translations
-    tray = DemoTray(RESIDENTS, Slot())
+    tray = DemoTray(RESIDENTS, Slot(), ["face.demo.nobody"])
     qtbot.addWidget(tray)
     t.use("en")
     qtbot.waitUntil(lambda: tray.windowTitle() == "Demo card tray")
     assert tray.findChild(QLabel, "demoSecrets").text().startswith("PIN 1234")
+    assert tray.findChild(QComboBox, "demoCamera").itemText(0) == "Nobody"

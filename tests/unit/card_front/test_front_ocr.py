@@ -321,3 +321,18 @@ def test_unread_reading_defaults() -> None:
     assert empty.pin_b() is None
     assert empty.birth_date is None
     assert not empty.complete
+
+
+@pytest.mark.parametrize("resident_id", ["hanako", "taro"])
+def test_the_demo_camera_s_card_front_reads_as_the_resident_s_pin_b(resident_id: str) -> None:
+    """The demo tray's "card front" scene is the resident's own card: OCR gives their 照合番号B
+    (the same one the virtual card accepts), with their photo in the photo box."""
+    from kiosk.devices.card.virtual import demo_resident
+    from kiosk.devices.card.virtual.front import demo_frames
+
+    resident = demo_resident(resident_id)
+    frames = demo_frames(resident, count=4)
+    assert all(f.shape == (480, 640, 3) and f.flags.c_contiguous for f in frames)
+    reader = CardFrontReader()
+    read = {r.pin_b() for r in map(reader.read, frames) if r.complete}
+    assert read == {resident.pin_b}
