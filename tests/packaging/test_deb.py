@@ -40,9 +40,6 @@ UNIT = "lib/systemd/system/madoguchi-kiosk.service"
 KIOSK_ONLY = {
     "python3.11",
     "cage",
-    "libwayland-client0",
-    "libwayland-cursor0",
-    "libwayland-egl1",
     "libpam-systemd",
     "adduser",
     "libpcsclite1",
@@ -323,7 +320,8 @@ def test_packaged_qt_fills_the_screen_under_cage(root: Path) -> None:
         )
     finally:
         shutil.rmtree(runtime, ignore_errors=True)
-    assert done.returncode == 0, done.stderr
+    # cage exits 0 whatever its client did: a probe that failed printed nothing.
+    assert done.returncode == 0 and len(done.stdout.split()) == 6, done.stderr[-3000:]
     platform, width, height, screen_w, screen_h, frame = done.stdout.split()
     assert platform == "wayland"
     assert (width, height) == (screen_w, screen_h) and int(width) > 0  # full screen
