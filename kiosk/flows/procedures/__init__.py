@@ -5,7 +5,7 @@
 - `support_check`: questions → support estimates (`kiosk.flows.rules`).
 - `insurance`: health-insurance display and the clinic payload (`kiosk.flows.qualification`).
 - `common`: people, proxies, disasters, photos (`PhotoSource`, `PhotoSet`), checks.
-- `steps`: the procedures one question at a time for the session's `ProceduresPort`.
+- The session asks them one question at a time through `kiosk.flows.services.SiteServices`.
 - `documents`: receipt, data-use receipt, pre-filled / blank form, 委任状, support result sheet.
 - `catalog`: message text outside the Qt UI (`CatalogText`).
 
