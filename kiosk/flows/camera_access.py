@@ -14,6 +14,7 @@ import numpy as np
 from kiosk import logs
 from kiosk.devices.camera import Camera, CameraError, Frame
 from kiosk.devices.card.front_ocr import CardFrontReader
+from kiosk.flows.ports import FrontRead
 
 log = logging.getLogger("kiosk.camera")
 
@@ -67,7 +68,7 @@ class CameraCardFront:
         self._frames = frames
         self._wait_s = wait_s
 
-    def read_pin_b(self) -> str | None:
+    def read_front(self) -> FrontRead | None:
         self._preview.camera.start()  # CameraError (a KnownError) reaches the session
         deadline = time.monotonic() + self._wait_s
         seen: set[int] = set()
@@ -79,8 +80,17 @@ class CameraCardFront:
             seen.add(id(frame))
             reading = self._reader.read(frame.rgb)
             pin_b = reading.pin_b() if reading.complete else None
-            if pin_b is not None:
+            birth, year, code = (
+                reading.birth.value,
+                reading.expiry_year.value,
+                reading.security_code.value,
+            )
+            if pin_b is not None and birth is not None and year is not None and code is not None:
+                try:
+                    born = birth.to_date()
+                except ValueError:  # an era date that is no day (misread): try the next frame
+                    continue
                 logs.event(log, "card_front.read", complete=True, frames=len(seen))
-                return pin_b
+                return FrontRead(str(birth), born, year, code, pin_b)
         logs.event(log, "card_front.read", complete=False, frames=len(seen))
         return None

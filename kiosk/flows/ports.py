@@ -62,12 +62,28 @@ class CardPort(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class FrontRead:
+    """What the camera read off the card front, shown to the resident (or the clerk) to confirm
+    before it is sent to the card: the birth date as printed (era year), the expiry year and
+    the security code, which make 照合番号B (14 digits)."""
+
+    birth_as_printed: str  # e.g. 昭和16年3月5日
+    birth_date: date
+    expiry_year: int
+    security_code: str
+    pin_b: str
+
+    def __repr__(self) -> str:  # personal: never in a traceback or a log line
+        return "FrontRead(...)"
+
+
 class CardFrontPort(Protocol):
     """The camera reads 照合番号B from the front of the card lying on the reader (as clinic
     face-authentication readers do), so the resident need not type 14 digits."""
 
-    def read_pin_b(self) -> str | None:
-        """14 digits, or None when any field is unclear (the keypad is the fallback);
+    def read_front(self) -> FrontRead | None:
+        """What was read, or None when any field is unclear (the keypad is the fallback);
         KnownError when the camera is gone. Never returns or logs anything else read."""
         ...
 

@@ -33,6 +33,7 @@ from kiosk.flows.ports import (
     CardHolder,
     CardRead,
     FaceVerdict,
+    FrontRead,
     Ports,
     Question,
     Receipt,
@@ -159,6 +160,7 @@ class Visit:
     holder: CardHolder | None = None
     photo: bytes | None = None
     pending: CardRead | None = None  # opened with 照合番号B, not yet proven
+    front_read: FrontRead | None = None  # read off the card front, waiting to be confirmed
     confirmed: bool = False
     staff: StaffIdentity | None = None
     signin_for: SignInFor | None = None
@@ -467,6 +469,7 @@ class SessionMachine:
         if len(pin_b) != 14 or not pin_b.isdigit():
             self.view.show_message("ui.pin_b.fourteen_digits")
             return
+        self.visit.front_read = None
         self._go(Page.READING)
         visit_id = self.visit.id
         self._ports.defer(lambda: self._open_with_pin_b(visit_id, pin_b))
@@ -519,16 +522,38 @@ class SessionMachine:
         front = self._ports.card_front
         assert front is not None
         try:
-            pin_b = front.read_pin_b()
+            read = front.read_front()
         except KnownError as e:
             self._go(Page.PIN_B)
             self.view.show_message(e.message_id)
             return
-        if pin_b is None or len(pin_b) != 14 or not pin_b.isdigit():
+        if read is None or len(read.pin_b) != 14 or not read.pin_b.isdigit():
             self._go(Page.PIN_B)
             self.view.show_message("ui.pin_b.front_unclear")
             return
-        self._open_with_pin_b(visit_id, pin_b)
+        # OCR can misread a digit: what was read is shown, and used only once confirmed
+        # (a wrong 照合番号B spends one of the card's tries).
+        self.visit.front_read = read
+        self._go(Page.PIN_B)
+
+    def front_read(self) -> FrontRead | None:
+        """What the camera read off the card front, while it waits for the resident's "yes"."""
+        return self.visit.front_read if self.page is Page.PIN_B else None
+
+    def confirm_front_read(self, correct: bool) -> None:
+        """ "Yes, that is right" sends it to the card; "no" drops it and shows the keypad."""
+        read = self.front_read()
+        if read is None:
+            return
+        self.touch()
+        self.visit.front_read = None
+        if correct:
+            self._go(Page.READING)
+            visit_id = self.visit.id
+            self._ports.defer(lambda: self._open_with_pin_b(visit_id, read.pin_b))
+        else:
+            self._go(Page.PIN_B)
+            self.view.show_message("ui.pin_b.type_instead")
 
     def start_face_check(self) -> None:
         """The resident is in the guide and pressed "start": look for a few seconds."""
@@ -1106,6 +1131,8 @@ class SessionMachine:
             self.view.hide_timeout_warning()
 
     def _go(self, page: Page) -> None:
+        if page is not Page.PIN_B:
+            self.visit.front_read = None  # a card-front reading is confirmed where it is shown
         self.page = page
         self.view.show_message("")
         self.view.show_page(page)

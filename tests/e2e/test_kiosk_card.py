@@ -6,6 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from kiosk.app import Kiosk
@@ -94,7 +96,17 @@ def test_the_demo_camera_reads_pin_b_off_the_card_front(qtbot: QtBot, kiosk: Kio
     assert kiosk.window.notice.text()
     kiosk.tray.choose_camera_source("face.demo.card_front")
     kiosk.session.read_card_front()
+    # Shown to be confirmed before it is sent: the card counts wrong 照合番号B.
+    qtbot.waitUntil(lambda: kiosk.session.front_read() is not None, timeout=30_000)
+    shown = kiosk.window.findChild(QLabel, "pinBRead")
+    assert shown.isVisibleTo(kiosk.window) and "昭和16年3月5日" in shown.text()
+    assert "2285" in shown.text()
+    assert not kiosk.window.findChild(QWidget, "pinBKeypad").isVisibleTo(kiosk.window)
+    qtbot.mouseClick(
+        kiosk.window.findChild(QPushButton, "pinBReadRight"), Qt.MouseButton.LeftButton
+    )
     qtbot.waitUntil(lambda: kiosk.session.page is Page.FACE, timeout=30_000)
+    assert not shown.text()  # the page forgets what it showed
     assert kiosk.session.visit.photo is not None  # the chip's photo, opened with what was read
     kiosk.tray.choose_camera_source("face.demo.resident")
     kiosk.session.start_face_check()

@@ -20,6 +20,7 @@ from kiosk.flows.ports import (
     CardRead,
     Choice,
     FaceVerdict,
+    FrontRead,
     Ports,
     Question,
     Receipt,
@@ -30,6 +31,7 @@ from kiosk.flows.ports import (
 )
 from kiosk.flows.staff import ConfigStaff, pin_hash
 from kiosk.store.audit import check_entry
+from kiosk.wareki import to_wareki
 
 
 def _card_photo() -> bytes:
@@ -78,6 +80,7 @@ class FakeCard:
         self.tries = resident.pin_tries
         self.readable = readable
         self.verify_calls = 0
+        self.pin_b_calls = 0
 
     def check_card(self) -> None:
         if not self.readable:
@@ -99,6 +102,7 @@ class FakeCard:
         return CardRead(self.resident.holder)
 
     def open_with_pin_b(self, pin_b: str) -> CardRead:
+        self.pin_b_calls += 1
         if pin_b != self.resident.pin_b:
             raise WrongSecret(-1)
         return CardRead(self.resident.holder, photo=self.resident.photo)
@@ -136,10 +140,14 @@ class FakeCardFront:
         self.clear = True
         self.reads = 0
 
-    def read_pin_b(self) -> str | None:
+    def read_front(self) -> FrontRead | None:
         self.reads += 1
         card = self.reader.card
-        return card.resident.pin_b if card is not None and self.clear else None
+        if card is None or not self.clear:
+            return None
+        pin_b = card.resident.pin_b
+        born = card.resident.holder.birth_date
+        return FrontRead(str(to_wareki(born)), born, int(pin_b[6:10]), pin_b[10:], pin_b)
 
 
 class FakeFace:

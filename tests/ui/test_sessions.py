@@ -357,6 +357,7 @@ def prove(k: Kiosk, method: str) -> None:
     elif method == "face+front":  # the camera reads 照合番号B off the card front
         k.tap("methodFace")
         k.tap("pinBReadFront")
+        k.tap("pinBReadRight")  # what was read is confirmed before it goes to the card
         k.tap("faceStart")
     else:  # a clerk's visual check: the clerk's taps count too
         k.tap("methodStaff")

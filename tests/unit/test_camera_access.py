@@ -67,16 +67,19 @@ def test_card_front_gives_the_fourteen_digits() -> None:
     frame = photograph(render_front(HANAKO), Capture(frame=(1280, 720)))
     camera = still(frame)
     try:
-        got = CameraCardFront(CameraPreview(camera), CardFrontReader(), wait_s=20).read_pin_b()
+        got = CameraCardFront(CameraPreview(camera), CardFrontReader(), wait_s=20).read_front()
     finally:
         camera.stop()
-    assert got == "16030520332285" == HANAKO.expected_pin_b()
+    assert got is not None and got.pin_b == "16030520332285" == HANAKO.expected_pin_b()
+    # What the resident is asked to confirm, as printed on the card.
+    assert (got.birth_as_printed, got.birth_date) == ("昭和16年3月5日", date(1941, 3, 5))
+    assert (got.expiry_year, got.security_code) == (2033, "2285")
 
 
 def test_card_front_without_a_card_gives_none() -> None:
     camera = still(np.full((720, 1280, 3), 30, np.uint8))
     try:
-        got = CameraCardFront(CameraPreview(camera), CardFrontReader(), wait_s=5).read_pin_b()
+        got = CameraCardFront(CameraPreview(camera), CardFrontReader(), wait_s=5).read_front()
     finally:
         camera.stop()
     assert got is None

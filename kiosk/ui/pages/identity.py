@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from kiosk.flows.session import CHECK_REASONS, Method, Page, SessionMachine, SignInFor
 from kiosk.ui.pages.base import KioskPage, PageContext
-from kiosk.ui.widgets import BigButton, CameraView, ColumnFlow, Keypad, TrLabel
+from kiosk.ui.widgets import BigButton, CameraView, ColumnFlow, Keypad, TrLabel, t
 from kiosk.wareki import to_wareki
 
 
@@ -116,7 +116,25 @@ class PinBPage(KioskPage):
     def __init__(self, session: SessionMachine) -> None:
         super().__init__(session)
         self.heading.set_message("ui.pin_b.title")
-        self.label("ui.pin_b.hint")
+        self.hint = self.label("ui.pin_b.hint")
+        # What the camera read, to be confirmed: shown, never spoken (the security code is
+        # half of a credential); the voice says only the question.
+        self.read = self.label(spoken=False)
+        self.read.setObjectName("pinBRead")
+        confirm = self.row()
+        self.read_right = self.button(
+            "ui.pin_b.read_right",
+            lambda: session.confirm_front_read(True),
+            kind="primary",
+            name="pinBReadRight",
+            row=confirm,
+        )
+        self.read_wrong = self.button(
+            "ui.pin_b.read_wrong",
+            lambda: session.confirm_front_read(False),
+            name="pinBReadWrong",
+            row=confirm,
+        )
         self.read_front = self.button(
             "ui.pin_b.read_front", session.read_card_front, kind="primary", name="pinBReadFront"
         )
@@ -130,12 +148,39 @@ class PinBPage(KioskPage):
         self.keypad.clear()
         staff = self.session.pin_b_for is Method.STAFF
         self.heading.set_message("ui.pin_b.title_staff" if staff else "ui.pin_b.title")
-        self.read_front.setVisible(self.session.can_read_card_front())
+        confirming = self.session.front_read() is not None
+        self.hint.set_message("ocr.confirm" if confirming else "ui.pin_b.hint")
+        for w in (self.read, self.read_right, self.read_wrong):
+            w.setVisible(confirming)
+        self.keypad.setVisible(not confirming)
+        self.read_front.setVisible(not confirming and self.session.can_read_card_front())
+        self._show_read()
+
+    def _show_read(self) -> None:
+        read = self.session.front_read()
+        if read is None:
+            self.read.set_plain("")
+            return
+        self.read.set_plain(
+            "\n".join(
+                (
+                    f"{t('ocr.field.birth')}: {read.birth_as_printed} ({read.birth_date:%Y-%m-%d})",
+                    f"{t('ocr.field.expiry_year')}: {read.expiry_year}",
+                    f"{t('ocr.field.security_code')}: {read.security_code}",
+                )
+            )
+        )
+
+    def on_language_changed(self) -> None:
+        self._show_read()
 
     def clear(self) -> None:
         self.keypad.clear()
+        self.read.set_plain("")
 
     def first_focus(self) -> QWidget | None:
+        if self.session.front_read() is not None:
+            return self.read_right
         return self.keypad.keys["1"]
 
 

@@ -645,8 +645,23 @@ def test_card_front_read_by_the_camera_spares_the_14_digits() -> None:
     assert session.page is Page.PIN_B and view.last_message() == "ui.pin_b.front_unclear"
     world.front.clear = True
     session.read_card_front()
+    # What was read is shown to be confirmed first: a misread digit would spend a try.
+    assert session.page is Page.PIN_B and world.reader.card is not None
+    read = session.front_read()
+    assert read is not None and read.birth_as_printed == "昭和15年4月1日"
+    assert (read.expiry_year, read.security_code) == (2030, "2285")
+    assert "花子" not in repr(read) and "2285" not in repr(read)
+    session.confirm_front_read(False)  # "no": the keypad, nothing sent to the card
+    assert session.front_read() is None and view.last_message() == "ui.pin_b.type_instead"
+    assert world.reader.card.pin_b_calls == 0
+    session.read_card_front()
+    session.other_method()  # leaving the page drops the reading
+    session.choose_method("face")
+    assert session.front_read() is None
+    session.read_card_front()
+    session.confirm_front_read(True)
     assert session.page is Page.FACE and session.card_photo() == HANAKO.photo
-    assert world.front.reads == 2
+    assert world.front.reads == 4
 
 
 def test_without_a_front_reader_the_keypad_is_the_way() -> None:
