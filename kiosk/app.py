@@ -10,8 +10,10 @@ import logging
 import signal
 import sys
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QWidget
@@ -199,6 +201,8 @@ class Kiosk:
         closers.insert(0, face.close)
         services = SiteServices(settings, store, demo=demo_card, camera=CameraStills(preview))
         staff = ConfigStaff(_staff_settings(settings, demo_card))
+        worker = Worker(gui)
+        closers.insert(0, worker.close)
         ports = Ports(
             card=CardOnReader(trust, reader),
             face=face,
@@ -209,6 +213,7 @@ class Kiosk:
             staff_call=StaffBell(Bell().ring),
             counter=TicketCounter(data.root / "tickets.json"),
             defer=lambda fn: QTimer.singleShot(0, fn),
+            background=worker.run,
             desk=services,
             card_front=CameraCardFront(preview, CardFrontReader()),
             statistics=TodaysFigures(store),
@@ -398,6 +403,30 @@ class GuiThread(QObject):
 
     def post(self, fn: Callable[[], object]) -> None:
         self._call.emit(fn)
+
+
+class Worker:
+    """`Ports.background`: slow work (card-front OCR) on one worker thread, its result handed
+    back on the GUI thread. One at a time: a second request waits for the first. Work that
+    fails with a bug is logged and gives None (nothing read), so the page moves on."""
+
+    def __init__(self, gui: GuiThread) -> None:
+        self._gui = gui
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-worker")
+
+    def run(self, work: Callable[[], Any], then: Callable[[Any], None]) -> None:
+        def job() -> None:
+            try:
+                result = work()
+            except Exception:  # a bug must not leave the resident on "reading" for ever
+                log.exception("app.worker_failed")
+                result = None
+            self._gui.post(lambda: then(result))
+
+        self._pool.submit(job)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 class GuiThreadFace:

@@ -306,6 +306,11 @@ class SpeechPort(Protocol):
 Defer = Callable[[Callable[[], None]], None]
 """Run a callable soon, after the screen has been drawn (the UI passes a zero-delay timer)."""
 
+Background = Callable[[Callable[[], Any], Callable[[Any], None]], None]
+"""`background(work, then)`: run slow work (reading the card front takes seconds) away from the
+screen, then call `then(result)` where the session lives (the GUI thread), so the screen and
+its call-staff button keep answering meanwhile."""
+
 
 @dataclass
 class Ports:
@@ -320,6 +325,7 @@ class Ports:
     staff_call: StaffCallPort
     counter: CounterPort
     defer: Defer = field(default=lambda fn: fn())
+    background: Background = field(default=lambda work, then: then(work()))
     desk: ProcedureDesk | None = None  # photo questions and the paper route
     card_front: CardFrontPort | None = None  # 照合番号B read by the camera
     statistics: StatisticsPort | None = None  # today's figures for an administrator

@@ -521,11 +521,21 @@ class SessionMachine:
             return
         front = self._ports.card_front
         assert front is not None
-        try:
-            read = front.read_front()
-        except KnownError as e:
+
+        def work() -> FrontRead | KnownError | None:
+            try:
+                return front.read_front()
+            except KnownError as e:
+                return e
+
+        self._ports.background(work, lambda result: self._front_read_done(visit_id, result))
+
+    def _front_read_done(self, visit_id: str, read: FrontRead | KnownError | None) -> None:
+        if self.visit.id != visit_id or self.page is not Page.READING or not self.card_present:
+            return  # the card was taken or the visit ended while the camera looked
+        if isinstance(read, KnownError):
             self._go(Page.PIN_B)
-            self.view.show_message(e.message_id)
+            self.view.show_message(read.message_id)
             return
         if read is None or len(read.pin_b) != 14 or not read.pin_b.isdigit():
             self._go(Page.PIN_B)

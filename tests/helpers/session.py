@@ -9,6 +9,7 @@ import io
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -416,6 +417,26 @@ class Statistics:
                 "fallbacks": 3, "submissions": {"risai": 5, "support-check": 4}}  # fmt: skip
 
 
+class Background:
+    """Stands in for the worker thread: work runs at once, or waits until `finish()` when
+    `hold` is set (the camera still looking), its result then handed to the session."""
+
+    def __init__(self) -> None:
+        self.hold = False
+        self.waiting: list[tuple[Callable[[], Any], Callable[[Any], None]]] = []
+
+    def __call__(self, work: Callable[[], Any], then: Callable[[Any], None]) -> None:
+        if self.hold:
+            self.waiting.append((work, then))
+        else:
+            then(work())
+
+    def finish(self) -> None:
+        while self.waiting:
+            work, then = self.waiting.pop(0)
+            then(work())
+
+
 class Deferred:
     """Stands in for a zero-delay timer: work waits until `run()` (the next event-loop turn)."""
 
@@ -446,6 +467,7 @@ class World:
     staff_call: StaffCall = field(default_factory=StaffCall)
     counter: Counter = field(default_factory=Counter)
     defer: Deferred = field(default_factory=Deferred)
+    background: Background = field(default_factory=Background)
     camera: bool = True
     desk: Desk = field(default_factory=Desk)
     card_front: bool = False  # the camera can read 照合番号B off the card front
@@ -464,6 +486,7 @@ class World:
             staff_call=self.staff_call,
             counter=self.counter,
             defer=self.defer,
+            background=self.background,
             desk=self.desk,
             card_front=self.front if self.card_front else None,
             statistics=Statistics(),

@@ -722,3 +722,28 @@ def test_a_supporter_sees_the_address_up_to_the_municipality(address: str, shown
     from kiosk.flows.session import _up_to_municipality
 
     assert _up_to_municipality(address) == shown
+
+
+def test_the_card_front_is_read_away_from_the_screen_and_a_late_reading_is_dropped() -> None:
+    """OCR takes seconds: it runs on the worker while the screen answers (staff call), and
+    what it read after the card was taken never reaches the next visit."""
+    world = World(card_front=True)
+    session, view, _ = start(world)
+    place(session, world)
+    session.choose_method("face")
+    world.background.hold = True
+    session.read_card_front()
+    assert session.page is Page.READING and len(world.background.waiting) == 1
+    session.call_staff()
+    assert view.call_visible  # the screen still answers while the camera looks
+    session.staff_call_answered()
+    world.background.finish()
+    assert session.page is Page.PIN_B and session.front_read() is not None
+
+    session.other_method()
+    session.choose_method("face")
+    session.read_card_front()
+    take(session, world)  # the card leaves while the camera still looks
+    place(session, world, TARO)
+    world.background.finish()
+    assert session.page is Page.CHOOSE_METHOD and session.visit.front_read is None
