@@ -145,6 +145,28 @@ def test_every_page_fits_the_kiosk_screen(
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
+def test_the_card_front_reading_to_confirm_fits(
+    qtbot: QtBot, translations: Translations, language: str
+) -> None:
+    """What the camera read off the card front, with "yes" and "no", instead of the keypad."""
+    k = Kiosk(qtbot, translations.use, World(card_front=True))
+    k.session.set_language(language)
+    k.window.resize(1920, 1080)
+    qtbot.waitExposed(k.window)
+    k.place(HANAKO)
+    k.tap("methodFace")
+    k.tap("pinBReadFront")
+    assert k.page is Page.PIN_B and k.session.front_read() is not None
+    page = k.window.pages[Page.PIN_B]
+    assert not page.keypad.isVisible() and page.read_right.isVisible()
+    assert "昭和15年4月1日" in page.read.text() and "2285" in page.read.text()
+    problems = page_problems(k, large=False)
+    assert not problems, "\n".join(problems)
+    # Shown, never spoken: the voice asks the question but does not read the code out.
+    assert "2285" not in page.voice_text() and page.voice_text()
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
 def test_every_panel_fits(qtbot: QtBot, translations: Translations, language: str) -> None:
     """The language chooser, the staff call and the timeout warning, over a page."""
     k = Kiosk(qtbot, translations.use, World())

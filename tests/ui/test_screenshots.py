@@ -34,9 +34,10 @@ def test_every_page_shot_on_xvfb() -> None:
             cwd=REPO, env=env, capture_output=True, text=True, timeout=110,
         )  # fmt: skip
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
-    assert "6 passed" in run.stdout
+    assert "9 passed" in run.stdout
     for language in LANGUAGES:
         names = [page.value for page in Page] + [f"panel_{p}" for p in PANELS]
+        names.append("pin_b_confirm")
         for name in names:
             with Image.open(SHOTS / language / f"{name}.png") as image:
                 assert image.size == (1920, 1080)

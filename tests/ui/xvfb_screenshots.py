@@ -16,7 +16,7 @@ from kiosk.flows.session import Page
 from kiosk.ui.i18n import Translations
 from tests.helpers.kiosk_ui import Kiosk
 from tests.helpers.screen_walk import PANELS, walk, walk_panels
-from tests.helpers.session import Deferred, World
+from tests.helpers.session import HANAKO, Deferred, World
 
 SHOTS = Path(
     os.environ.get("KIOSK_SHOTS", Path(__file__).resolve().parents[2] / "docs/screenshots")
@@ -62,6 +62,23 @@ def test_every_page_on_a_real_screen(
 
     walk(k, shoot)
     assert set(saved) == set(Page)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_card_front_reading_on_a_real_screen(
+    qtbot: QtBot, translations: Translations, language: str
+) -> None:
+    """The 照合番号B page asking to confirm what the camera read off the card front."""
+    k = Kiosk(qtbot, translations.use, World(card_front=True))
+    k.session.set_language(language)
+    k.window.setGeometry(0, 0, 1920, 1080)
+    k.activate()
+    k.place(HANAKO)
+    k.tap("methodFace")
+    k.tap("pinBReadFront")
+    assert k.session.front_read() is not None
+    image = screen_grab(k, qtbot)
+    assert image.save(str(SHOTS / language / "pin_b_confirm.png"))
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

@@ -147,8 +147,9 @@ class PinBPage(KioskPage):
     def refresh(self) -> None:
         self.keypad.clear()
         staff = self.session.pin_b_for is Method.STAFF
-        self.heading.set_message("ui.pin_b.title_staff" if staff else "ui.pin_b.title")
         confirming = self.session.front_read() is not None
+        title = "ui.pin_b.title_staff" if staff else "ui.pin_b.title"
+        self.heading.set_message("ui.pin_b.title_confirm" if confirming else title)
         self.hint.set_message("ocr.confirm" if confirming else "ui.pin_b.hint")
         for w in (self.read, self.read_right, self.read_wrong):
             w.setVisible(confirming)
