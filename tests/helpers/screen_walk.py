@@ -13,7 +13,8 @@ from tests.helpers.session import HANAKO
 def walk(k: Kiosk, visit: Callable[[], None]) -> None:
     """Visit every page at least once, calling visit() on each (the window shows it).
 
-    The kiosk must be built over `World(defer=Deferred())` so the reading page can be seen.
+    The kiosk must be built over `World(defer=Deferred(), card_front=True)` so the reading page
+    can be seen and the 照合番号B page is the one a kiosk with a camera shows.
     """
     visit()  # welcome
     k.world.defer.immediate = False

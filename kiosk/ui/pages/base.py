@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QBoxLayout,
     QFrame,
     QHBoxLayout,
     QLayout,
@@ -63,7 +62,7 @@ class KioskPage(QWidget):
         action: Callable[[], object],
         kind: str = "secondary",
         name: str = "",
-        row: QBoxLayout | None = None,
+        row: QLayout | None = None,
     ) -> BigButton:
         b = BigButton(message_id, kind=kind)
         b.setObjectName(name or message_id.replace(".", "_"))

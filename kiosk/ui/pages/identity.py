@@ -135,14 +135,27 @@ class PinBPage(KioskPage):
             name="pinBReadWrong",
             row=confirm,
         )
+        # Side by side above the keypad (one column in large text): the no-typing way first,
+        # and a 1080p screen keeps the whole keypad in sight.
+        ways = ColumnFlow(max_columns=2)
+        self.layout_.addLayout(ways)
         self.read_front = self.button(
-            "ui.pin_b.read_front", session.read_card_front, kind="primary", name="pinBReadFront"
+            "ui.pin_b.read_front",
+            session.read_card_front,
+            kind="primary",
+            name="pinBReadFront",
+            row=ways,
+        )
+        self.other = self.button(
+            "ui.common.other_method",
+            session.other_method,
+            name="pinBOther",
+            row=ways,
         )
         self.keypad = Keypad(14, groups=(6, 4, 4))
         self.keypad.setObjectName("pinBKeypad")
         self.keypad.submitted.connect(session.enter_pin_b)
         self.layout_.addWidget(self.keypad, 1)
-        self.other = self.button("ui.common.other_method", session.other_method, name="pinBOther")
 
     def refresh(self) -> None:
         self.keypad.clear()
@@ -330,6 +343,11 @@ class StaffSigninPage(KioskPage):
         return next(iter(self.id_buttons.values()), self.keypad.keys["1"])
 
 
+# The clerk compares this face with the person in front of the kiosk: about life size on a
+# 1080p screen (the chip's photo is 180x225, so it is drawn about twice its pixels).
+PHOTO_HEIGHT = 440
+
+
 class StaffCheckPage(KioskPage):
     """目視確認: the clerk compares the card photo (or an ID document) with the person."""
 
@@ -340,7 +358,7 @@ class StaffCheckPage(KioskPage):
         self.photo = QLabel()
         self.photo.setObjectName("cardPhoto")
         self.photo.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.photo.setMinimumHeight(240)
+        self.photo.setMinimumHeight(PHOTO_HEIGHT)
         self.photo_note = self.label(role="muted", spoken=False)
         # The photo beside the reasons, not above them: long reasons (vi, pt) then still fit.
         side = QHBoxLayout()
@@ -371,7 +389,11 @@ class StaffCheckPage(KioskPage):
         data = self.session.card_photo()
         image = card_photo_image(data) if data else QImage()
         if not image.isNull():
-            self.photo.setPixmap(QPixmap.fromImage(image).scaledToHeight(240))
+            self.photo.setPixmap(
+                QPixmap.fromImage(image).scaledToHeight(
+                    PHOTO_HEIGHT, Qt.TransformationMode.SmoothTransformation
+                )
+            )
             self.photo.show()
             self.photo_note.set_plain("")
             self.photo_note.hide()  # an empty line would only push the reasons down
