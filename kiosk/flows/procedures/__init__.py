@@ -5,6 +5,8 @@
 - `support_check`: questions → support estimates (`kiosk.flows.rules`).
 - `insurance`: health-insurance display and the clinic payload (`kiosk.flows.qualification`).
 - `common`: people, proxies, disasters, photos (`PhotoSource`, `PhotoSet`), checks.
+- `certificate`: what the two certificate requests share (people, property, disaster, phone,
+  photos; their checks, payload and form lines).
 - The session asks them one question at a time through `kiosk.flows.services.SiteServices`.
 - `documents`: receipt, data-use receipt, pre-filled / blank form, 委任状, support result sheet.
 - `catalog`: message text outside the Qt UI (`CatalogText`).

@@ -10,24 +10,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
+from kiosk.flows.procedures.certificate import CertificateRequest
 from kiosk.flows.procedures.common import (
     Disaster,
     FormLine,
-    Person,
     PhotoKind,
-    PhotoSet,
     Problem,
-    Proxy,
-    check_applicant,
-    check_date_not_future,
-    check_disaster,
     check_phone,
     phone_digits,
-    submission,
 )
-from kiosk.store import Submission
 
 KIND = "higai"
 SCHEMA = "higai.v1"
@@ -81,30 +74,15 @@ class DamagedItem:
         return out
 
 
-@dataclass
-class HigaiRequest:
-    """One 被災証明書 request. Photos of item i carry `item=i`."""
+@dataclass(repr=False)
+class HigaiRequest(CertificateRequest):
+    """One 被災証明書 request: non-dwellings, vehicles, household goods. Photos of item i carry
+    `item=i`."""
 
-    applicant: Person
-    proxy: Proxy | None = None
-    property_address: str = ""  # empty: the card address of the person applied for
-    address_to_confirm: bool = False  # "not the card address": staff write it at the counter
-    disaster_id: str | None = None
-    damaged_on: date | None = None
+    KIND: ClassVar[str] = KIND
+    SCHEMA: ClassVar[str] = SCHEMA
+
     items: list[DamagedItem] = field(default_factory=list)
-    phone: str = ""
-    photos: PhotoSet = field(default_factory=PhotoSet)
-
-    def __repr__(self) -> str:  # personal data (names, addresses, phone) stays out of logs
-        return f"HigaiRequest(disaster_id={self.disaster_id!r}, photos={len(self.photos)})"
-
-    @property
-    def principal(self) -> Person:
-        return self.proxy.principal if self.proxy else self.applicant
-
-    @property
-    def address(self) -> str:
-        return self.property_address.strip() or self.principal.address
 
     def add_item(self, item: DamagedItem) -> int:
         self.items.append(item)
@@ -120,14 +98,7 @@ class HigaiRequest:
             self.photos.add(p.kind, p.data, p.taken_at, item)
 
     def problems(self, disasters: Sequence[Disaster], today: date) -> list[Problem]:
-        out = check_applicant(self.applicant, self.proxy, today)
-        disaster, more = check_disaster(self.disaster_id, disasters, today)
-        out += more
-        if not self.address:
-            out.append(Problem("property_address", "procedures.error.address-required"))
-        out += check_date_not_future("damaged_on", self.damaged_on, today)
-        if disaster and self.damaged_on and self.damaged_on < disaster.date:
-            out.append(Problem("damaged_on", "procedures.error.date-before-disaster"))
+        _, out = self.common_problems(disasters, today)
         if not self.items:
             out.append(Problem("items", "procedures.error.items-required"))
         for i, item in enumerate(self.items):
@@ -152,80 +123,24 @@ class HigaiRequest:
         """The submission body (`docs/schema/higai-request.v1.json`)."""
         disaster = next(d for d in disasters if d.id == self.disaster_id)
         return {
-            "schema": SCHEMA,
-            "kind": KIND,
-            "created_at": now.isoformat(),
-            "kiosk_id": kiosk_id,
-            "language": language,
-            "applicant": self.applicant.to_json(),
-            "principal": self.principal.to_json(),
-            "proxy": self.proxy.to_json() if self.proxy else None,
-            "disaster": disaster.to_json(),
-            "property": {
-                "address": self.address,
-                "same_as_card_address": self.address == self.principal.address,
-                "address_to_confirm": self.address_to_confirm,
-                "damaged_on": (self.damaged_on or disaster.date).isoformat(),
-            },
+            **self.payload_head(disaster, now, kiosk_id=kiosk_id, language=language),
+            "property": self.property_json(disaster),
             "items": [it.to_json(i, self.address) for i, it in enumerate(self.items)],
-            "contact": {"phone": phone_digits(self.phone)},
-            "photos": self.photos.to_json(),
+            **self.contact_and_photos(),
         }
 
-    def to_submission(
-        self,
-        disasters: Sequence[Disaster],
-        now: datetime,
-        *,
-        kiosk_id: str,
-        language: str,
-        idempotency_key: str,
-    ) -> Submission:
-        """Payload, photos as encrypted attachments, and the audit categories it touches."""
-        cats = ["card.basic_info", "damage.report", "contact"]
-        if len(self.photos):
-            cats.append("damage.photos")
-        body = self.payload(disasters, now, kiosk_id=kiosk_id, language=language)
-        return submission(KIND, body, self.photos, tuple(cats), idempotency_key)
-
     def next_steps(self) -> tuple[str, ...]:
-        steps = ["procedures.next.higai"]
-        if self.proxy and self.proxy.needs_letter:
-            steps.append("procedures.next.proxy-letter")
-        return tuple(steps)
+        return ("procedures.next.higai", *self.proxy_steps())
 
     def form_lines(self, disasters: Sequence[Disaster]) -> list[FormLine]:
-        disaster = next((d for d in disasters if d.id == self.disaster_id), None)
-        p = self.principal
-        lines = [
-            FormLine("procedures.form.name", p.name),
-            FormLine("procedures.form.birth-date", p.birth_date.isoformat()),
-            FormLine("procedures.form.address", p.address),
-            FormLine(
-                "procedures.form.property-address",
-                self.address,
-                ("procedures.form.to-confirm",) if self.address_to_confirm else (),
-            ),
-            FormLine(
-                "procedures.form.disaster", f"{disaster.name} ({disaster.date})" if disaster else ""
-            ),
-        ]
+        lines = [*self.person_lines(), self.disaster_line(disasters)]
         for it in self.items:
             lines.append(
                 FormLine("procedures.form.item", it.vehicle_registration,
                          (it.kind.label_id, *(d.label_id for d in sorted(it.damage))))
             )  # fmt: skip
         lines.append(FormLine("procedures.form.phone", phone_digits(self.phone)))
-        if self.proxy:
-            rel = self.proxy.relationship
-            lines += [
-                FormLine("procedures.form.proxy-name", self.applicant.name),
-                FormLine("procedures.form.proxy-address", self.applicant.address),
-                FormLine(
-                    "procedures.form.proxy-relationship", messages=(rel.label_id,) if rel else ()
-                ),
-            ]
-        return lines
+        return lines + self.proxy_lines()
 
 
 BLANK_FORM_LABELS = (

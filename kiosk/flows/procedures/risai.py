@@ -11,25 +11,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
+from kiosk.flows.procedures.certificate import CertificateRequest
 from kiosk.flows.procedures.common import (
     FOUR_SIDES,
     Disaster,
     FormLine,
-    Person,
     PhotoKind,
-    PhotoSet,
     Problem,
-    Proxy,
-    check_applicant,
-    check_date_not_future,
-    check_disaster,
     check_phone,
     phone_digits,
-    submission,
 )
-from kiosk.store import Submission
 
 KIND = "risai"
 SCHEMA = "risai.v1"
@@ -88,34 +81,17 @@ class Damage:
         }
 
 
-@dataclass
-class RisaiRequest:
-    """One 罹災証明書 request. `applicant` is the person at the kiosk (from the card)."""
+@dataclass(repr=False)
+class RisaiRequest(CertificateRequest):
+    """One 罹災証明書 request: damage to the dwelling."""
 
-    applicant: Person
-    proxy: Proxy | None = None
-    property_address: str = ""  # empty: the address on the card of the person applied for
-    address_to_confirm: bool = False  # "not the card address": staff write it at the counter
-    disaster_id: str | None = None
+    KIND: ClassVar[str] = KIND
+    SCHEMA: ClassVar[str] = SCHEMA
+
     dwelling: bool | None = None
-    damaged_on: date | None = None  # empty: the disaster's date
     damage: Damage = field(default_factory=Damage)
     survey: SurveyMethod = "site"
     self_assessment_consent: bool = False  # 「準半壊に至らない(一部損壊)」で差し支えない
-    phone: str = ""
-    photos: PhotoSet = field(default_factory=PhotoSet)
-
-    def __repr__(self) -> str:  # personal data (names, addresses, phone) stays out of logs
-        return f"RisaiRequest(disaster_id={self.disaster_id!r}, photos={len(self.photos)})"
-
-    @property
-    def principal(self) -> Person:
-        """The person whose home was damaged."""
-        return self.proxy.principal if self.proxy else self.applicant
-
-    @property
-    def address(self) -> str:
-        return self.property_address.strip() or self.principal.address
 
     def survey_methods_offered(self) -> tuple[SurveyMethod, ...]:
         """自己判定方式 only when the resident says the damage is light and nothing says not."""
@@ -141,18 +117,11 @@ class RisaiRequest:
 
     def problems(self, disasters: Sequence[Disaster], today: date) -> list[Problem]:
         """Everything to fix before review; empty means ready to submit."""
-        out = check_applicant(self.applicant, self.proxy, today)
-        disaster, more = check_disaster(self.disaster_id, disasters, today)
-        out += more
-        if not self.address:
-            out.append(Problem("property_address", "procedures.error.address-required"))
+        _, out = self.common_problems(disasters, today)
         if self.dwelling is None:
             out.append(Problem("dwelling", "procedures.error.dwelling-required"))
         elif not self.dwelling:
             out.append(Problem("dwelling", "procedures.error.not-dwelling-use-higai"))
-        out += check_date_not_future("damaged_on", self.damaged_on, today)
-        if disaster and self.damaged_on and self.damaged_on < disaster.date:
-            out.append(Problem("damaged_on", "procedures.error.date-before-disaster"))
         d = self.damage
         if not d.parts and d.flooding is Flooding.NONE:
             out.append(Problem("damage", "procedures.error.damage-required"))
@@ -181,77 +150,34 @@ class RisaiRequest:
         """The submission body (`docs/schema/risai-request.v1.json`); call after `problems()`."""
         disaster = next(d for d in disasters if d.id == self.disaster_id)
         return {
-            "schema": SCHEMA,
-            "kind": KIND,
-            "created_at": now.isoformat(),
-            "kiosk_id": kiosk_id,
-            "language": language,
-            "applicant": self.applicant.to_json(),
-            "principal": self.principal.to_json(),
-            "proxy": self.proxy.to_json() if self.proxy else None,
-            "disaster": disaster.to_json(),
-            "property": {
-                "address": self.address,
-                "same_as_card_address": self.address == self.principal.address,
-                "address_to_confirm": self.address_to_confirm,
-                "dwelling": bool(self.dwelling),
-                "damaged_on": (self.damaged_on or disaster.date).isoformat(),
-            },
+            **self.payload_head(disaster, now, kiosk_id=kiosk_id, language=language),
+            "property": self.property_json(disaster, dwelling=bool(self.dwelling)),
             "damage": self.damage.to_json(),
             "survey": {
                 "method": self.survey,
                 "self_assessment_consent": self.survey == "self" and self.self_assessment_consent,
                 "consented_grade": "ichibu-sonkai" if self.survey == "self" else None,
             },
-            "contact": {"phone": phone_digits(self.phone)},
-            "photos": self.photos.to_json(),
+            **self.contact_and_photos(),
         }
-
-    def to_submission(
-        self,
-        disasters: Sequence[Disaster],
-        now: datetime,
-        *,
-        kiosk_id: str,
-        language: str,
-        idempotency_key: str,
-    ) -> Submission:
-        """Payload, photos as encrypted attachments, and the audit categories it touches."""
-        cats = ["card.basic_info", "damage.report", "contact"]
-        if len(self.photos):
-            cats.append("damage.photos")
-        body = self.payload(disasters, now, kiosk_id=kiosk_id, language=language)
-        return submission(KIND, body, self.photos, tuple(cats), idempotency_key)
 
     def next_steps(self) -> tuple[str, ...]:
         """Message ids for the receipt's "what happens next"."""
         steps = ["procedures.next.risai.self" if self.survey == "self"
                  else "procedures.next.risai.site"]  # fmt: skip
-        if self.proxy and self.proxy.needs_letter:
-            steps.append("procedures.next.proxy-letter")
+        steps += self.proxy_steps()
         steps.append("procedures.next.risai.resurvey")
         return tuple(steps)
 
     def form_lines(self, disasters: Sequence[Disaster]) -> list[FormLine]:
         """The pre-filled paper form (書かない窓口), in the order municipal forms use."""
-        disaster = next((d for d in disasters if d.id == self.disaster_id), None)
-        p = self.principal
-        lines = [
-            FormLine("procedures.form.name", p.name),
-            FormLine("procedures.form.birth-date", p.birth_date.isoformat()),
-            FormLine("procedures.form.address", p.address),
-            FormLine(
-                "procedures.form.property-address",
-                self.address,
-                ("procedures.form.to-confirm",) if self.address_to_confirm else (),
-            ),
+        return [
+            *self.person_lines(),
             FormLine(
                 "procedures.form.dwelling",
                 messages=("procedures.form.yes" if self.dwelling else "procedures.form.no",),
             ),
-            FormLine(
-                "procedures.form.disaster", f"{disaster.name} ({disaster.date})" if disaster else ""
-            ),
+            self.disaster_line(disasters),
             FormLine(
                 "procedures.form.damage",
                 messages=tuple(x.label_id for x in sorted(self.damage.parts)),
@@ -259,17 +185,8 @@ class RisaiRequest:
             FormLine("procedures.form.flooding", messages=(self.damage.flooding.label_id,)),
             FormLine("procedures.form.survey", messages=(f"procedures.form.survey.{self.survey}",)),
             FormLine("procedures.form.phone", phone_digits(self.phone)),
+            *self.proxy_lines(),
         ]
-        if self.proxy:
-            rel = self.proxy.relationship
-            lines += [
-                FormLine("procedures.form.proxy-name", self.applicant.name),
-                FormLine("procedures.form.proxy-address", self.applicant.address),
-                FormLine(
-                    "procedures.form.proxy-relationship", messages=(rel.label_id,) if rel else ()
-                ),
-            ]
-        return lines
 
 
 BLANK_FORM_LABELS = (
