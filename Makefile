@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMPS := .stamps
 export QT_QPA_FONTDIR ?=
 
-.PHONY: run run-xvfb test lint check-layers pytest bench package setup translations clean help
+.PHONY: run run-xvfb test lint check-layers pytest bench fuzz package setup translations clean help
 
 help:
 	@echo "make run    install what is missing, then start the kiosk (demo mode without reader/camera)"
@@ -62,6 +62,13 @@ test: lint check-layers pytest
 bench: setup
 	@mkdir -p bench/results
 	@for b in bench/[a-z]*.py; do n=$$(basename $$b .py); echo "== $$n" >&2; $(BIN)/python -m bench.$$n || exit 1; done
+
+# Coverage-guided fuzzing of the card parsers for FUZZ_SECONDS (crashes land in build/fuzz/).
+FUZZ_SECONDS ?= 300
+fuzz: setup
+	@mkdir -p build/fuzz/corpus
+	$(BIN)/python -m tests.fuzz.card_parsers build/fuzz/corpus -max_total_time=$(FUZZ_SECONDS) \
+		-artifact_prefix=build/fuzz/ -print_final_stats=1
 
 # The kiosk as a Debian package in dist/ (docs/install.md). Its venv is built from pyproject.toml.
 package: $(STAMPS)/system

@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime
 from enum import Enum, StrEnum
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa, utils
 
@@ -314,11 +314,7 @@ class MyNumberCard:
         checked before the PIN is spent), InternalAuthFailed (the signature does not verify).
         """
         now = now or datetime.now(UTC)
-        der = self._read(AID_JPKI, 0x000A, 0x30)
-        try:
-            cert = x509.load_der_x509_certificate(der)
-        except ValueError:
-            raise CardProtocolError("the JPKI certificate is not DER X.509") from None
+        cert, key = parse_jpki_certificate(self._read(AID_JPKI, 0x000A, 0x30))
         ca = _jpki_issuer(cert, self.trust)
         if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:
             raise CardExpired("the JPKI certificate is not valid today")
@@ -328,8 +324,7 @@ class MyNumberCard:
         self._select_ef(0x0017)
         digest = hashlib.sha256(secrets.token_bytes(32)).digest()
         resp = self._send(apdu.compute_signature(SHA256_DIGEST_INFO + digest))
-        key = cert.public_key()
-        if not resp.ok or not isinstance(key, rsa.RSAPublicKey):
+        if not resp.ok:
             raise InternalAuthFailed(f"JPKI signature refused: {resp.sw:04X}")
         if not _verify_prehashed(key, resp.data, digest):
             raise InternalAuthFailed("the JPKI signature does not match the certificate")
@@ -407,6 +402,22 @@ def _text_integrity(
 def _worst(a: Integrity, b: Integrity) -> Integrity:
     order = [Integrity.OK, Integrity.UNTRUSTED_ISSUER, Integrity.FAILED]
     return max(a, b, key=order.index)
+
+
+def parse_jpki_certificate(der: bytes) -> tuple[x509.Certificate, rsa.RSAPublicKey]:
+    """The JPKI authentication certificate and its RSA key. Everything the check reads of it
+    is read here, before the PIN is spent: a malformed certificate is a CardProtocolError, not
+    a crash after the card has counted a try."""
+    try:
+        cert = x509.load_der_x509_certificate(der)
+        key = cert.public_key()
+        _ = (cert.issuer, cert.signature, cert.tbs_certificate_bytes)
+        _ = (cert.signature_hash_algorithm, cert.not_valid_before_utc, cert.not_valid_after_utc)
+    except (ValueError, TypeError, UnsupportedAlgorithm, x509.InvalidVersion):
+        raise CardProtocolError("the JPKI certificate is not a DER X.509 certificate") from None
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise CardProtocolError("the JPKI certificate's key is not RSA")
+    return cert, key
 
 
 def _jpki_issuer(cert: x509.Certificate, trust: TrustTable) -> x509.Certificate:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -141,7 +142,7 @@ def parse_card_face(data: bytes) -> CardFace:
     df = {t: tlv.require(kids, t) for t in range(0xDF22, 0xDF2A)}
     try:
         key = serialization.load_der_public_key(df[0xDF24].value)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, UnsupportedAlgorithm):  # a mangled key or its OID
         raise TlvError("DF24 is not a public key") from None
     if not isinstance(key, rsa.RSAPublicKey):
         raise TlvError("DF24 is not an RSA key")

@@ -5,11 +5,14 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kiosk.devices.card import cvc, records, tlv
 from kiosk.devices.card.apdu import Command, Response
+from kiosk.devices.card.errors import CardProtocolError
+from kiosk.devices.card.mynumber import parse_jpki_certificate
 from kiosk.devices.card.reader import historical_bytes, supports_extended_length
 from kiosk.devices.card.tlv import TlvError
 from kiosk.devices.card.virtual.card import VirtualMyNumberCard
@@ -143,3 +146,34 @@ def test_virtual_card_answers_anything_with_a_status_word(raw: bytes) -> None:
 
 
 CARD = virtual_card("hanako")
+
+
+RSA_OID = bytes.fromhex("06092a864886f70d010101")  # 1.2.840.113549.1.1.1 in DER
+UNKNOWN_OID = bytes.fromhex("06092a864886f70d01010f")  # same length, no such key type
+
+
+def test_a_card_key_of_an_unknown_algorithm_is_a_typed_error() -> None:
+    """Found by atheris (tests/fuzz): cryptography's UnsupportedAlgorithm escaped the parser."""
+    face = FILES["face"]
+    assert RSA_OID in face
+    with pytest.raises(TlvError, match="DF24"):
+        records.parse_card_face(face.replace(RSA_OID, UNKNOWN_OID, 1))
+
+
+def test_a_malformed_jpki_certificate_is_refused_before_the_pin_is_spent() -> None:
+    card: VirtualMyNumberCard = virtual_card("hanako")
+    stored = next(iter(card.image.applications.values())).files[0x000A].data
+    der = tlv.parse_file(stored, 0x30).raw  # the card reads by the TLV length (FF filler)
+    cert, key = parse_jpki_certificate(der)
+    assert key.key_size >= 2048 and cert.issuer
+    bad_version = der.replace(b"\xa0\x03\x02\x01\x02", b"\xa0\x03\x02\x01\x23", 1)  # v35
+    assert bad_version != der
+    # Cut short; an unknown key type; version 35 (found by atheris); an empty SEQUENCE.
+    for broken in (
+        der[:200],
+        der.replace(RSA_OID, UNKNOWN_OID, 1),
+        bad_version,
+        b"0\x03\x02\x01\x00",
+    ):
+        with pytest.raises(CardProtocolError):
+            parse_jpki_certificate(broken)
