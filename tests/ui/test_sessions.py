@@ -14,6 +14,7 @@ from kiosk.flows.ports import FaceVerdict
 from kiosk.flows.session import Page
 from kiosk.ui.i18n import Translations
 from kiosk.ui.main_window import SwitchKeys
+from kiosk.ui.pages.identity import PHOTO_HEIGHT
 from kiosk.ui.widgets import Keypad
 from tests.helpers.kiosk_ui import Kiosk
 from tests.helpers.session import HANAKO, QUESTIONS, TARO, World
@@ -454,7 +455,7 @@ def test_visual_check_shows_the_jpeg2000_card_photo(
     k.keypad(HANAKO.pin_b, "pinBKeypad")
     check = k.window.pages[Page.STAFF_CHECK]
     photo = check.photo  # type: ignore[attr-defined]
-    assert photo.isVisible() and photo.pixmap().height() == 240
+    assert photo.isVisible() and photo.pixmap().height() == PHOTO_HEIGHT >= 400  # near life size
     k.tap("reason_accessibility")
     assert photo.pixmap().isNull()  # gone with the page
 
