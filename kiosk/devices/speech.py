@@ -21,7 +21,6 @@ import queue
 import re
 import shutil
 import subprocess
-import sys
 import threading
 import unicodedata
 import wave
@@ -102,12 +101,17 @@ class Synthesizer:
         return self._espeak_ng(text, voice)
 
     def _japanese(self, text: str) -> bytes:
+        notice = io.StringIO()
         try:
-            # pyopenjtalk-plus prints a notice on stdout at import; stdout may carry --json.
-            with contextlib.redirect_stdout(sys.stderr):
+            # pyopenjtalk-plus prints a notice at import (no ONNX Runtime: the reading of 何 is
+            # not guessed). stdout may carry --json and stderr carries JSON lines: it goes into
+            # the log as one event instead.
+            with contextlib.redirect_stdout(notice):
                 import pyopenjtalk
         except ImportError as exc:
             raise KnownError("speech.unavailable", "pyopenjtalk is not installed") from exc
+        if notice.getvalue().strip():
+            event(log, "speech.jtalk_notice", notice=" ".join(notice.getvalue().split())[:300])
         # Open JTalk is not thread-safe; one synthesis at a time.
         with self._jtalk_lock:
             samples, rate = pyopenjtalk.tts(text, speed=self._rate)

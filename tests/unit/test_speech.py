@@ -74,11 +74,17 @@ def test_every_other_language_has_a_voice(synth: Synthesizer, lang: str) -> None
     assert_speech_like(synth.synthesize(phrases[lang], lang))
 
 
-def test_importing_open_jtalk_keeps_stdout_clean() -> None:
-    # `kiosk ... --json` prints exactly one object on stdout; speech must add nothing.
-    code = "from kiosk.devices.speech import Synthesizer;Synthesizer().synthesize('テスト', 'ja')"
+def test_importing_open_jtalk_keeps_stdout_and_stderr_clean() -> None:
+    # `kiosk ... --json` prints exactly one object on stdout, and stderr carries JSON lines:
+    # pyopenjtalk-plus's import notice becomes one log event instead of stray text.
+    code = (
+        "import logging, sys; logging.basicConfig(stream=sys.stderr, format='%(message)s',"
+        " level=logging.INFO); from kiosk.devices.speech import Synthesizer;"
+        " Synthesizer().synthesize('テスト', 'ja')"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60, check=True)
     assert done.stdout == b""
+    assert b"Warning:" not in done.stderr and b"pip install" not in done.stderr
 
 
 class CountingSynthesizer(Synthesizer):
