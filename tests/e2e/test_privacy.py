@@ -69,18 +69,27 @@ def needles() -> list[str | bytes]:
     return found
 
 
+def contents(files: list[Path]) -> Iterator[tuple[Path, bytes]]:
+    """Each file's bytes; one that vanished meanwhile (another program's temp file in the
+    shared temp dir) left nothing behind to scan."""
+    for f in files:
+        try:
+            yield f, f.read_bytes()
+        except OSError:
+            continue
+
+
 def secrets_standing_alone(files: list[Path]) -> list[tuple[Path, str]]:
     """PINs (the residents' and staff's) as a value of their own anywhere in `files`."""
     pins = {demo_resident(r).pin for r in RESIDENTS} | set(STAFF_PINS)
     hits = []
-    for f in files:
-        data = f.read_bytes()
+    for f, data in contents(files):
         hits += [(f, "pin") for pin in sorted(pins) if re.search(standalone(pin), data)]
     return hits
 
 
 def base64_images(files: list[Path]) -> list[tuple[Path, str]]:
-    return [(f, s) for f in files for s in BASE64_IMAGES if s.encode() in f.read_bytes()]
+    return [(f, s) for f, data in contents(files) for s in BASE64_IMAGES if s.encode() in data]
 
 
 @pytest.fixture
