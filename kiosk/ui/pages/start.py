@@ -48,56 +48,52 @@ class ReadingPage(KioskPage):
         self.layout_.addStretch(1)
 
 
-class HandoffPage(KioskPage):
+class _TicketPage(KioskPage):
+    """A page that hands the resident to a person with a numbered ticket (nothing personal on
+    it). Subclasses name their texts; the "not me" page explains before it shows the number."""
+
+    title: str
+    body: str
+    name: str  # object-name prefix: handoffTicket / handoffDone, notMeTicket / notMeDone
+    explain_first = False
+
+    def __init__(self, session: SessionMachine) -> None:
+        super().__init__(session)
+        self.heading.set_message(self.title)
+        if self.explain_first:
+            self.label(self.body)
+        self.ticket = self.label(role="heading")
+        self.ticket.setObjectName(f"{self.name}Ticket")
+        if not self.explain_first:
+            self.label(self.body)
+        self.layout_.addStretch(1)
+        self.done = self.button(
+            "ui.handoff.finish", session.finish, kind="primary", name=f"{self.name}Done"
+        )
+
+    def refresh(self) -> None:
+        self.ticket.set_message("ui.handoff.ticket", ticket=self.session.ticket or "-")
+
+    def clear(self) -> None:
+        self.ticket.set_plain("")
+
+    def first_focus(self) -> QWidget | None:
+        return self.done
+
+
+class HandoffPage(_TicketPage):
     """ "Continue at the counter": a ticket number, nothing personal."""
 
     page = Page.HANDOFF
-
-    def __init__(self, session: SessionMachine) -> None:
-        super().__init__(session)
-        self.heading.set_message("ui.handoff.title")
-        self.ticket = self.label(role="heading")
-        self.ticket.setObjectName("handoffTicket")
-        self.label("ui.handoff.body")
-        self.layout_.addStretch(1)
-        self.done = self.button(
-            "ui.handoff.finish", session.finish, kind="primary", name="handoffDone"
-        )
-
-    def refresh(self) -> None:
-        self.ticket.set_message("ui.handoff.ticket", ticket=self.session.ticket or "-")
-
-    def clear(self) -> None:
-        self.ticket.set_plain("")
-
-    def first_focus(self) -> QWidget | None:
-        return self.done
+    title, body, name = "ui.handoff.title", "ui.handoff.body", "handoff"
 
 
-class NotMePage(KioskPage):
+class NotMePage(_TicketPage):
     """ "This is not me": the data is not used; staff takes over with a ticket."""
 
     page = Page.NOT_ME
-
-    def __init__(self, session: SessionMachine) -> None:
-        super().__init__(session)
-        self.heading.set_message("ui.not_me.title")
-        self.label("ui.not_me.body")
-        self.ticket = self.label(role="heading")
-        self.ticket.setObjectName("notMeTicket")
-        self.layout_.addStretch(1)
-        self.done = self.button(
-            "ui.handoff.finish", session.finish, kind="primary", name="notMeDone"
-        )
-
-    def refresh(self) -> None:
-        self.ticket.set_message("ui.handoff.ticket", ticket=self.session.ticket or "-")
-
-    def clear(self) -> None:
-        self.ticket.set_plain("")
-
-    def first_focus(self) -> QWidget | None:
-        return self.done
+    title, body, name = "ui.not_me.title", "ui.not_me.body", "notMe"
+    explain_first = True
 
 
 class TakeCardPage(KioskPage):
