@@ -10,6 +10,15 @@ from tests.helpers.kiosk_ui import Kiosk
 from tests.helpers.session import HANAKO
 
 
+def to_card_front_reading(k: Kiosk) -> None:
+    """The 照合番号B page asking to confirm what the camera read off the card front (a state of
+    the page, not a page of its own: `walk` does not reach it). Needs `World(card_front=True)`."""
+    k.place(HANAKO)
+    k.tap("methodFace")
+    k.tap("pinBReadFront")
+    assert k.page is Page.PIN_B and k.session.front_read() is not None
+
+
 def walk(k: Kiosk, visit: Callable[[], None]) -> None:
     """Visit every page at least once, calling visit() on each (the window shows it).
 

@@ -18,7 +18,7 @@ from kiosk.flows.session import LANGUAGES, Page
 from kiosk.ui.i18n import Translations
 from kiosk.ui.widgets import CameraView, Keypad, TrLabel
 from tests.helpers.kiosk_ui import Kiosk
-from tests.helpers.screen_walk import PANELS, walk, walk_panels
+from tests.helpers.screen_walk import PANELS, to_card_front_reading, walk, walk_panels
 from tests.helpers.session import HANAKO, Deferred, World
 
 # A dotted lower-case id such as `ui.welcome.title` or `card.blocked`, anywhere in a text.
@@ -154,10 +154,7 @@ def test_the_card_front_reading_to_confirm_fits(
     k.session.set_language(language)
     k.window.resize(1920, 1080)
     qtbot.waitExposed(k.window)
-    k.place(HANAKO)
-    k.tap("methodFace")
-    k.tap("pinBReadFront")
-    assert k.page is Page.PIN_B and k.session.front_read() is not None
+    to_card_front_reading(k)
     page = k.window.pages[Page.PIN_B]
     assert not page.keypad.isVisible() and page.read_right.isVisible()
     assert "昭和15年4月1日" in page.read.text() and "2285" in page.read.text()

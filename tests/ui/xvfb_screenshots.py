@@ -15,8 +15,8 @@ from pytestqt.qtbot import QtBot
 from kiosk.flows.session import Page
 from kiosk.ui.i18n import Translations
 from tests.helpers.kiosk_ui import Kiosk
-from tests.helpers.screen_walk import PANELS, walk, walk_panels
-from tests.helpers.session import HANAKO, Deferred, World
+from tests.helpers.screen_walk import PANELS, to_card_front_reading, walk, walk_panels
+from tests.helpers.session import Deferred, World
 
 SHOTS = Path(
     os.environ.get("KIOSK_SHOTS", Path(__file__).resolve().parents[2] / "docs/screenshots")
@@ -74,10 +74,7 @@ def test_card_front_reading_on_a_real_screen(
     k.session.set_language(language)
     k.window.setGeometry(0, 0, 1920, 1080)
     k.activate()
-    k.place(HANAKO)
-    k.tap("methodFace")
-    k.tap("pinBReadFront")
-    assert k.session.front_read() is not None
+    to_card_front_reading(k)
     image = screen_grab(k, qtbot)
     assert image.save(str(SHOTS / language / "pin_b_confirm.png"))
 
