@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -39,11 +40,12 @@ from kiosk.devices.card import pcscd
 from kiosk.devices.card.errors import CardError
 from kiosk.devices.card.front_ocr import CardFrontReader
 from kiosk.devices.card.monitor import CardWatcher
-from kiosk.devices.card.reader import list_readers
+from kiosk.devices.card.reader import card_uid, list_readers
 from kiosk.devices.card.trust import resolve as resolve_trust
 from kiosk.devices.card.virtual import DemoResident, VirtualCardSlot, list_demo_residents
 from kiosk.devices.card.virtual import front as card_front
 from kiosk.devices.card.virtual.slot import vpcd_reader_name
+from kiosk.devices.card.vpcd import DEFAULT_PORT as DEFAULT_VPCD_PORT
 from kiosk.devices.face.matcher import MatchSettings
 from kiosk.devices.face.process import MatcherProcess
 from kiosk.devices.speech import Speaker
@@ -55,7 +57,7 @@ from kiosk.flows.ports import FaceDecided, FaceGuidance, KioskExitPort, Ports
 from kiosk.flows.services import CameraStills, SiteServices
 from kiosk.flows.session import Page, SessionMachine
 from kiosk.flows.site import StaffBell, StoreAudit, SystemClock, TicketCounter, TodaysFigures
-from kiosk.flows.staff import ConfigStaff, pin_hash
+from kiosk.flows.staff import ConfigStaff, card_hash, pin_hash
 from kiosk.instance import InstanceLock
 from kiosk.paths import DataDir
 from kiosk.store.housekeeping import Housekeeping
@@ -70,13 +72,6 @@ log = logging.getLogger("kiosk.app")
 
 VIRTUAL_READER_PREFIX = "Virtual PCD"
 # Demo mode only (never at a real site): a clerk and a supporter with PINs shown in the tray.
-DEMO_STAFF = StaffSettings(
-    members=(
-        StaffMember("demo-clerk", "clerk", pin_hash("demo-clerk", "1111")),
-        StaffMember("demo-supporter", "supporter", pin_hash("demo-supporter", "2222")),
-        StaffMember("demo-admin", "admin", pin_hash("demo-admin", "9999")),
-    )
-)
 
 
 def main(
@@ -178,6 +173,14 @@ class Kiosk:
         demo_card = demo == "on" or (demo == "auto" and not _real_readers())
         slot = VirtualCardSlot(settings.card.vpcd_port) if demo_card else None
         reader = vpcd_reader_name(settings.card.vpcd_port) if slot else settings.card.reader
+        staff_settings = _staff_settings(settings, demo_card)
+        # In demo mode the staff card goes on vpcd's other reader (Debian's vpcd has two).
+        staff_slot = (
+            VirtualCardSlot(_other_vpcd_port(settings.card.vpcd_port))
+            if slot is not None and staff_settings is DEMO_STAFF
+            else None
+        )
+        staff_reader = staff_slot.reader_name if staff_slot else staff_settings.card_reader
         trust = resolve_trust(settings.card.trust_table, demo=demo_card)
 
         store = Store.open(data, settings)
@@ -200,7 +203,7 @@ class Kiosk:
         closers.insert(0, matcher.close)
         closers.insert(0, face.close)
         services = SiteServices(settings, store, demo=demo_card, camera=CameraStills(preview))
-        staff = ConfigStaff(_staff_settings(settings, demo_card))
+        staff = ConfigStaff(staff_settings)
         worker = Worker(gui)
         closers.insert(0, worker.close)
         ports = Ports(
@@ -214,6 +217,7 @@ class Kiosk:
             counter=TicketCounter(data.root / "tickets.json"),
             defer=lambda fn: QTimer.singleShot(0, fn),
             background=worker.run,
+            staff_cards=bool(staff_reader),
             desk=services,
             card_front=CameraCardFront(preview, CardFrontReader()),
             statistics=TodaysFigures(store),
@@ -247,8 +251,17 @@ class Kiosk:
         rest.timeout.connect(lambda: preview.rest() if session.page is Page.WELCOME else None)
         rest.start(3000)
         events = CardEvents()
-        events.inserted.connect(lambda r: session.card_inserted() if _ours(reader, r) else None)
-        events.removed.connect(lambda r: session.card_removed() if _ours(reader, r) else None)
+
+        def inserted(r: str) -> None:
+            if staff_reader and r == staff_reader:
+                _staff_card_placed(session, r)
+            elif _ours(reader, r):
+                session.card_inserted()
+
+        events.inserted.connect(inserted)
+        events.removed.connect(
+            lambda r: session.card_removed() if _ours(reader, r) and r != staff_reader else None
+        )
         events.failed.connect(lambda m: logs.event(log, "card.watcher_error", error=m))
         watcher = CardWatcher(
             events.inserted.emit, events.removed.emit, lambda e: events.failed.emit(e.message_id)
@@ -256,17 +269,24 @@ class Kiosk:
         closers.insert(0, watcher.stop)
         tray = None
         if slot is not None:
-            demo_people = list_demo_residents()
-            residents = [TrayResident(r.id, r.label, r.pin, r.pin_b) for r in demo_people]
+            demo_people = [
+                r for r in list_demo_residents() if r.kind != "staff" or staff_slot is not None
+            ]
+            residents = [
+                TrayResident(r.id, r.label, r.pin, r.pin_b, tap=r.kind == "staff")
+                for r in demo_people
+            ]
             scenes = _DemoScenes(camera, {r.id: r for r in demo_people})
             tray = DemoTray(
                 residents,
-                _SceneFollowsCard(slot, scenes),
+                _SceneFollowsCard(slot, scenes, staff_slot),
                 DEMO_SCENES,
                 scenes.choose,
                 source_on_insert=DEMO_RESIDENT,
             )
             closers.insert(0, slot.close)
+            if staff_slot is not None:
+                closers.insert(0, staff_slot.close)
         return cls(window, session, closers, slot, tray, settings.ui.fullscreen)
 
     def show(self) -> None:
@@ -336,8 +356,8 @@ def _camera(settings: Settings, demo: str) -> Camera:
         return FileCamera.from_path(Path(settings.camera.demo_frames))
     if demo != "on" and (demo == "off" or camera_present(settings.camera.device)):
         return OpenCvCamera(settings.camera.device, settings.camera.width, settings.camera.height)
-    residents = list_demo_residents()
-    return demo_camera(residents[0].photo_path, residents[-1].photo_path, fps=15)
+    people = [r for r in list_demo_residents() if r.photo]
+    return demo_camera(people[0].photo_path, people[-1].photo_path, fps=15)
 
 
 DEMO_SCENES = (
@@ -376,9 +396,15 @@ class _DemoScenes:
 class _SceneFollowsCard:
     """The tray's card slot, telling the demo camera whose card was placed."""
 
-    def __init__(self, slot: VirtualCardSlot, scenes: _DemoScenes) -> None:
+    def __init__(
+        self,
+        slot: VirtualCardSlot,
+        scenes: _DemoScenes,
+        staff_slot: VirtualCardSlot | None = None,
+    ) -> None:
         self._slot = slot
         self._scenes = scenes
+        self._staff_slot = staff_slot
 
     @property
     def inserted(self) -> str | None:
@@ -390,6 +416,31 @@ class _SceneFollowsCard:
 
     def remove(self) -> None:
         self._slot.remove()
+
+    def tap(self, card_id: str) -> None:
+        """A staff card held to the staff reader for two seconds, then taken away."""
+        staff_slot = self._staff_slot
+        if staff_slot is None:
+            return
+        staff_slot.insert(card_id)
+        timer = threading.Timer(2.0, staff_slot.remove)
+        timer.daemon = True
+        timer.start()
+
+
+def _other_vpcd_port(port: int) -> int:
+    """Debian's vpcd listens on 35963 and 35964: the one the resident's slot does not use."""
+    return port + 1 if port == DEFAULT_VPCD_PORT else DEFAULT_VPCD_PORT
+
+
+def _staff_card_placed(session: SessionMachine, reader: str) -> None:
+    """Read the staff card's UID (a pseudo-APDU the reader answers, a few ms) and sign in."""
+    try:
+        uid = card_uid(reader)
+    except CardError as e:
+        logs.event(log, "staff.card_unreadable", error=e.message_id)
+        return
+    session.staff_card(uid)
 
 
 class GuiThread(QObject):
@@ -460,3 +511,19 @@ def _staff_settings(settings: Settings, demo: bool) -> StaffSettings:
     if settings.staff.members or not demo:
         return settings.staff
     return DEMO_STAFF
+
+
+def _demo_staff() -> StaffSettings:
+    """demo-clerk's staff card is the demo residents' `staffcard` (assets/demo/residents.toml)."""
+    card = next((r for r in list_demo_residents() if r.kind == "staff"), None)
+    clerk_card = card_hash(bytes.fromhex(card.card_uid)) if card else ""
+    return StaffSettings(
+        members=(
+            StaffMember("demo-clerk", "clerk", pin_hash("demo-clerk", "1111"), clerk_card),
+            StaffMember("demo-supporter", "supporter", pin_hash("demo-supporter", "2222")),
+            StaffMember("demo-admin", "admin", pin_hash("demo-admin", "9999")),
+        )
+    )
+
+
+DEMO_STAFF = _demo_staff()

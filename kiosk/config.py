@@ -180,6 +180,7 @@ class StaffMember:
     id: str
     role: Literal["supporter", "clerk", "admin"]
     pin_sha256: str  # hex SHA-256 of "<id>:<pin>"
+    card_sha256: str = ""  # hex SHA-256 of the staff card's UID (upper-case hex); empty: none
 
     def validate(self) -> None:
         # The id goes into the audit log, which accepts only this shape (never a name).
@@ -187,11 +188,16 @@ class StaffMember:
             raise ValueError(f"staff id {self.id!r}: lower-case letters, digits, - or _ (max 32)")
         if not re.fullmatch(r"[0-9a-fA-F]{64}", self.pin_sha256):
             raise ValueError(f"staff {self.id!r}: pin_sha256 must be 64 hex digits")
+        if self.card_sha256 and not re.fullmatch(r"[0-9a-fA-F]{64}", self.card_sha256):
+            raise ValueError(f"staff {self.id!r}: card_sha256 must be 64 hex digits")
 
 
 @dataclass(frozen=True)
 class StaffSettings:
     members: tuple[StaffMember, ...] = ()
+    # The reader where staff place their IC card (職員証) to sign in: a second reader beside
+    # the resident's, whose card must stay put. Empty: staff sign in with their PIN only.
+    card_reader: str = ""
 
 
 @dataclass(frozen=True)

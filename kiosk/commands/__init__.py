@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "admin",
     "face",
     "card",
+    "staff",
     "doctor",
 )
 

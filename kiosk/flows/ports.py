@@ -141,6 +141,10 @@ class StaffDirectory(Protocol):
         """The member if the PIN is right, else None."""
         ...
 
+    def by_card(self, uid: bytes) -> StaffIdentity | None:
+        """The member whose staff card has this UID, else None."""
+        ...
+
 
 class Clock(Protocol):
     def now(self) -> datetime: ...
@@ -325,6 +329,7 @@ class Ports:
     staff_call: StaffCallPort
     counter: CounterPort
     defer: Defer = field(default=lambda fn: fn())
+    staff_cards: bool = False  # staff may sign in with an IC card on a staff reader
     background: Background = field(default=lambda work, then: then(work()))
     desk: ProcedureDesk | None = None  # photo questions and the paper route
     card_front: CardFrontPort | None = None  # 照合番号B read by the camera

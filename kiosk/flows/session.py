@@ -677,12 +677,29 @@ class SessionMachine:
         if self.page is not Page.STAFF_SIGNIN:
             return False
         self.touch()
-        who = self._ports.staff.sign_in(staff_id, pin)
+        return self._signed_in(self._ports.staff.sign_in(staff_id, pin), "pin")
+
+    def can_use_staff_card(self) -> bool:
+        """A staff reader is set up: the sign-in page says a staff card works too."""
+        return self._ports.staff_cards
+
+    def staff_card(self, uid: bytes) -> bool:
+        """A staff IC card was placed on the staff reader: on the sign-in page it stands for
+        the id and PIN. Elsewhere it is ignored (the resident's screen is not taken over)."""
+        if self.page is not Page.STAFF_SIGNIN:
+            return False
+        self.touch()
+        return self._signed_in(self._ports.staff.by_card(uid), "staff_card")
+
+    def _signed_in(self, who: StaffIdentity | None, by: str) -> bool:
         purpose = self.visit.signin_for or SignInFor.ASSIST
         needs_clerk = purpose is not SignInFor.ASSIST
         if who is None or (needs_clerk and who.role not in ("clerk", "admin")):
             if who is None:
-                self._audit("staff.signin", outcome="failed")
+                self._audit("staff.signin", outcome="failed", method=by)
+                if by == "staff_card":
+                    self.view.show_message("ui.staff.card_unknown")
+                    return False
             else:
                 self._audit(
                     "staff.signin", staff_id=who.id, staff_role=who.role, outcome="declined"
@@ -692,7 +709,7 @@ class SessionMachine:
             )
             return False
         self.visit.staff = who
-        self._audit("staff.signin", staff_id=who.id, staff_role=who.role, outcome="ok")
+        self._audit("staff.signin", staff_id=who.id, staff_role=who.role, outcome="ok", method=by)
         if purpose is SignInFor.ASSIST:
             if not self.visit.started:
                 self._begin(with_card=False)

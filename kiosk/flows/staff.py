@@ -15,6 +15,11 @@ def pin_hash(staff_id: str, pin: str) -> str:
     return hashlib.sha256(f"{staff_id}:{pin}".encode()).hexdigest()
 
 
+def card_hash(uid: bytes) -> str:
+    """The hex digest a `[staff] members` entry stores for a staff card's UID."""
+    return hashlib.sha256(uid.hex().upper().encode()).hexdigest()
+
+
 class ConfigStaff:
     """A `StaffDirectory` over the configured members; compares digests in constant time."""
 
@@ -31,3 +36,12 @@ class ConfigStaff:
         if not hmac.compare_digest(pin_hash(staff_id, pin), member.pin_sha256.lower()):
             return None
         return StaffIdentity(member.id, member.role)
+
+    def by_card(self, uid: bytes) -> StaffIdentity | None:
+        if not uid:
+            return None
+        digest = card_hash(uid)
+        for member in self._members.values():
+            if member.card_sha256 and hmac.compare_digest(digest, member.card_sha256.lower()):
+                return StaffIdentity(member.id, member.role)
+        return None

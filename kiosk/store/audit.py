@@ -23,7 +23,7 @@ from kiosk.config import ALL_PROCEDURES
 GENESIS = "0" * 64
 
 ROLES = ("resident", "supporter", "clerk", "admin", "system")
-METHODS = ("face", "pin", "staff", "none")
+METHODS = ("face", "pin", "staff", "staff_card", "none")
 OUTCOMES = (
     "ok", "failed", "cancelled", "blocked", "timeout", "completed", "abandoned",
     "card_removed", "handoff", "declined", "untrusted", "not_me",
@@ -93,7 +93,7 @@ EVENTS: dict[str, frozenset[str]] = {
     "procedure.cancelled": frozenset({"procedure", "reason"}),
     "submission.created": frozenset({"procedure", "reference"}),
     "submission.delivered": frozenset({"reference", "sink"}),
-    "staff.signin": frozenset({"staff_id", "staff_role", "outcome"}),
+    "staff.signin": frozenset({"staff_id", "staff_role", "outcome", "method"}),
     "staff.check": frozenset({"staff_id", "outcome", "reason"}),
     "handoff": frozenset({"procedure", "reason", "ticket"}),
     "not_me": frozenset({"reason"}),

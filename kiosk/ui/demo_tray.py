@@ -36,6 +36,11 @@ class CardSlot(Protocol):
 
     def remove(self) -> None: ...
 
+    def tap(self, card_id: str) -> None:
+        """Hold a card to its own reader for a moment (a staff card), leaving the resident's
+        card where it is."""
+        ...
+
 
 @dataclass(frozen=True)
 class TrayResident:
@@ -45,6 +50,7 @@ class TrayResident:
     label: str
     pin: str
     pin_b: str
+    tap: bool = False  # a staff card: tapped on the staff reader, not placed in the slot
 
 
 class DemoTray(QWidget):
@@ -124,6 +130,9 @@ class DemoTray(QWidget):
         resident = self.selected()
         if resident is None:
             return
+        if resident.tap:
+            self._slot.tap(resident.id)
+            return
         if self._slot.inserted is not None:
             self._slot.remove()
         self._slot.insert(resident.id)
@@ -158,7 +167,9 @@ class DemoTray(QWidget):
     def _refresh(self) -> None:
         resident = self.selected()
         self._secrets.setText(
-            tr("demo.tray.secrets", pin=resident.pin, pin_b=resident.pin_b) if resident else ""
+            tr("demo.tray.secrets", pin=resident.pin, pin_b=resident.pin_b)
+            if resident and not resident.tap
+            else ""
         )
         self._remove.setEnabled(self._slot.inserted is not None)
         self._insert.setEnabled(resident is not None)

@@ -113,3 +113,28 @@ def test_the_demo_camera_reads_pin_b_off_the_card_front(qtbot: QtBot, kiosk: Kio
     qtbot.waitUntil(lambda: kiosk.session.page is Page.READBACK, timeout=60_000)
     kiosk.tray.remove_card()
     qtbot.waitUntil(lambda: kiosk.session.page is Page.WELCOME, timeout=20_000)
+
+
+def test_a_clerk_signs_in_with_the_staff_card_on_the_other_reader(
+    qtbot: QtBot, kiosk: Kiosk
+) -> None:
+    """The demo's staff card is tapped on vpcd's second reader: the resident's card stays on
+    the first, and the clerk's visual check goes on without the staff PIN."""
+    assert kiosk.tray is not None and kiosk.slot is not None
+    kiosk.tray.select("hanako")
+    kiosk.tray.insert_selected()
+    qtbot.waitUntil(lambda: kiosk.session.page is Page.CHOOSE_METHOD, timeout=20_000)
+    kiosk.session.choose_method("staff")
+    assert kiosk.session.page is Page.STAFF_SIGNIN and kiosk.session.can_use_staff_card()
+    hint = kiosk.window.findChild(QLabel, "signinCardHint")
+    assert hint.isVisibleTo(kiosk.window) and hint.text()
+    kiosk.tray.select("staffcard")
+    kiosk.tray.insert_selected()
+    qtbot.waitUntil(lambda: kiosk.session.page is Page.PIN_B, timeout=20_000)
+    staff = kiosk.session.visit.staff
+    assert staff is not None and (staff.id, staff.role) == ("demo-clerk", "clerk")
+    assert kiosk.slot.inserted == "hanako"  # the resident's card never moved
+    qtbot.wait(2500)  # the staff card is taken away again: the visit goes on
+    assert kiosk.session.page is Page.PIN_B and kiosk.session.visit.staff is not None
+    kiosk.tray.remove_card()
+    qtbot.waitUntil(lambda: kiosk.session.page is Page.WELCOME, timeout=20_000)

@@ -30,7 +30,7 @@ from kiosk.flows.ports import (
     Submission,
     WrongSecret,
 )
-from kiosk.flows.staff import ConfigStaff, pin_hash
+from kiosk.flows.staff import ConfigStaff, card_hash, pin_hash
 from kiosk.store.audit import check_entry
 from kiosk.wareki import to_wareki
 
@@ -400,10 +400,12 @@ class Speech:
         self.said.append(("", "<stop>"))
 
 
+CLERK_CARD = bytes.fromhex("04112233445566")  # staff IC card UIDs (7-byte ISO 14443 UIDs)
+HELPER_CARD = bytes.fromhex("04AABBCCDDEEFF")
 STAFF = StaffSettings(
     members=(
-        StaffMember("clerk1", "clerk", pin_hash("clerk1", "9999")),
-        StaffMember("helper1", "supporter", pin_hash("helper1", "1111")),
+        StaffMember("clerk1", "clerk", pin_hash("clerk1", "9999"), card_hash(CLERK_CARD)),
+        StaffMember("helper1", "supporter", pin_hash("helper1", "1111"), card_hash(HELPER_CARD)),
         StaffMember("admin1", "admin", pin_hash("admin1", "0000")),
     )
 )
@@ -471,6 +473,7 @@ class World:
     camera: bool = True
     desk: Desk = field(default_factory=Desk)
     card_front: bool = False  # the camera can read 照合番号B off the card front
+    staff_cards: bool = False  # a staff reader for staff IC cards
 
     def __post_init__(self) -> None:
         self.front = FakeCardFront(self.reader)
@@ -487,10 +490,20 @@ class World:
             counter=self.counter,
             defer=self.defer,
             background=self.background,
+            staff_cards=self.staff_cards,
             desk=self.desk,
             card_front=self.front if self.card_front else None,
             statistics=Statistics(),
         )
 
 
-__all__ = ["HANAKO", "TARO", "FakeCard", "Resident", "StaffIdentity", "World"]
+__all__ = [
+    "CLERK_CARD",
+    "HANAKO",
+    "HELPER_CARD",
+    "TARO",
+    "FakeCard",
+    "Resident",
+    "StaffIdentity",
+    "World",
+]

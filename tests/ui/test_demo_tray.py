@@ -25,10 +25,14 @@ class Slot:
         self.history.append(f"out:{self.inserted}")
         self.inserted = None
 
+    def tap(self, card_id: str) -> None:
+        self.history.append(f"tap:{card_id}")
+
 
 RESIDENTS = [
     TrayResident("hanako", "山田 花子 (valid)", "1234", "15040120302285"),
     TrayResident("blocked", "blocked PIN", "0000", "55021720352285"),
+    TrayResident("staffcard", "職員証", "", "", tap=True),
 ]
 
 
@@ -71,3 +75,16 @@ def test_tray_retranslates(qtbot: QtBot, translations: Translations) -> None:
     qtbot.waitUntil(lambda: tray.windowTitle() == "Demo card tray")
     assert tray.findChild(QLabel, "demoSecrets").text().startswith("PIN 1234")
     assert tray.findChild(QComboBox, "demoCamera").itemText(0) == "Nobody"
+
+
+def test_a_staff_card_is_tapped_and_leaves_the_residents_card_in(
+    qtbot: QtBot, translations: Translations
+) -> None:
+    slot = Slot()
+    tray = DemoTray(RESIDENTS, slot)
+    qtbot.addWidget(tray)
+    tray.insert_selected()
+    tray.select("staffcard")
+    assert tray.findChild(QLabel, "demoSecrets").text() == ""  # a staff card has no demo PIN
+    tray.insert_selected()
+    assert slot.history == ["in:hanako", "tap:staffcard"] and slot.inserted == "hanako"

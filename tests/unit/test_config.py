@@ -44,6 +44,12 @@ def test_clinic_offers_insurance(tmp_path: Path) -> None:
         ('[site]\nprocedures = ["risai", "lottery"]\n', "lottery"),
         ("[card]\nvpcd_port = 70000\n", "card"),
         ('[staff]\nmembers = [{ id = "a", role = "boss", pin_sha256 = "00" }]\n', "role"),
+        (
+            '[staff]\nmembers = [{ id = "a", role = "clerk", pin_sha256 = "'
+            + "ab" * 32
+            + '", card_sha256 = "04A1B2" }]\n',
+            "card_sha256",
+        ),
         ("not toml at all = = =\n", "not valid TOML"),
     ],
 )
@@ -73,3 +79,15 @@ def test_staff_members_parse(tmp_path: Path) -> None:
     s = config.load(p)
     assert s.staff.members[0].role == "clerk"
     assert s.staff.members[0].id == "suzuki"
+    assert s.staff.members[0].card_sha256 == "" and s.staff.card_reader == ""  # PIN only
+
+
+def test_a_staff_card_and_its_reader_parse(tmp_path: Path) -> None:
+    member = (
+        '{ id = "suzuki", role = "clerk", pin_sha256 = "' + "ab" * 32
+        + '", card_sha256 = "' + "cd" * 32 + '" }'
+    )  # fmt: skip
+    p = write(tmp_path, f'[staff]\ncard_reader = "SONY FeliCa Port"\nmembers = [{member}]\n')
+    s = config.load(p)
+    assert s.staff.card_reader == "SONY FeliCa Port"
+    assert s.staff.members[0].card_sha256 == "cd" * 32

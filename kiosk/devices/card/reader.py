@@ -232,3 +232,17 @@ def open_my_number_card(
     if saw_card:
         raise NotMyNumberCard("the card on the reader is not a My Number card")
     raise NoCard("no card on the reader")
+
+
+GET_UID = Command(0xFF, 0xCA, 0x00, 0x00, le=256)  # PC/SC part 3: the contactless card's UID
+
+
+def card_uid(reader: str) -> bytes:
+    """The UID of the contactless card on `reader` (a staff IC card), read with the PC/SC
+    pseudo-APDU GET DATA, which the reader answers itself. Raises NoCard, CardError; a card
+    or reader that gives no UID raises CardProtocolError."""
+    with PcscCard(reader) as card:
+        resp = card.transmit(GET_UID)
+    if not resp.ok or not 4 <= len(resp.data) <= 10:  # ISO 14443 UIDs: 4, 7 or 10 bytes
+        raise CardProtocolError(f"no card UID from {reader!r}: {resp.sw:04X}")
+    return resp.data

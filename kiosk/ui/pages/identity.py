@@ -260,6 +260,8 @@ class StaffSigninPage(KioskPage):
         self.heading.set_message("ui.staff.signin.title")
         self.purpose = self.label()
         self.purpose.setObjectName("signinPurpose")
+        self.card_hint = self.label("ui.staff.card_hint", role="muted")
+        self.card_hint.setObjectName("signinCardHint")
         # Ids and "cancel" beside the keypad, not above and below it: the page then fits
         # 1080 px without scrolling.
         side = QHBoxLayout()
@@ -287,6 +289,7 @@ class StaffSigninPage(KioskPage):
         self.keypad.clear()
         purpose = self.session.signin_for or SignInFor.ASSIST
         self.purpose.set_message(f"ui.staff.signin.for.{purpose.value}")
+        self.card_hint.setVisible(self.session.can_use_staff_card())
         ids = list(self.session.staff_member_ids())
         if list(self.id_buttons) != ids:
             for b in self.id_buttons.values():

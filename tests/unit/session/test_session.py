@@ -9,7 +9,16 @@ import pytest
 
 from kiosk.flows.ports import FaceVerdict, Question
 from kiosk.flows.session import Page, SessionMachine
-from tests.helpers.session import HANAKO, TARO, Deferred, FakeCard, Resident, World
+from tests.helpers.session import (
+    CLERK_CARD,
+    HANAKO,
+    HELPER_CARD,
+    TARO,
+    Deferred,
+    FakeCard,
+    Resident,
+    World,
+)
 
 
 class View:
@@ -747,3 +756,29 @@ def test_the_card_front_is_read_away_from_the_screen_and_a_late_reading_is_dropp
     place(session, world, TARO)
     world.background.finish()
     assert session.page is Page.CHOOSE_METHOD and session.visit.front_read is None
+
+
+def test_a_staff_card_stands_for_the_id_and_pin_on_the_sign_in_page() -> None:
+    world = World()
+    world.staff_cards = True
+    session, view, world = start(world)
+    assert session.can_use_staff_card()
+    place(session, world)
+    assert not session.staff_card(CLERK_CARD)  # not on the sign-in page: the screen is not taken
+    assert session.page is Page.CHOOSE_METHOD and session.visit.staff is None
+    session.choose_method("staff")
+    assert not session.staff_card(bytes.fromhex("04000000000000"))  # a card nobody registered
+    assert view.last_message() == "ui.staff.card_unknown" and session.page is Page.STAFF_SIGNIN
+    assert not session.staff_card(HELPER_CARD)  # a supporter may not do the visual check
+    assert view.last_message() == "ui.staff.needs_clerk"
+    assert session.staff_card(CLERK_CARD)
+    assert session.page is Page.PIN_B and session.visit.staff is not None
+    assert session.visit.staff.id == "clerk1"
+    signins = [x.fields for x in world.audit.lines if x.event == "staff.signin"]
+    assert [f["outcome"] for f in signins] == ["failed", "declined", "ok"]
+    assert signins[0]["method"] == "staff_card" and signins[-1]["method"] == "staff_card"
+
+
+def test_without_a_staff_reader_the_sign_in_page_does_not_mention_cards() -> None:
+    session, _, _ = start()
+    assert not session.can_use_staff_card()

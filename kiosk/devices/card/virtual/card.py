@@ -68,6 +68,21 @@ class VirtualOtherCard(VirtualCard):
         return _sw(apdu.SW_FILE_NOT_FOUND).encode() if raw[1:2] == b"\xa4" else b"\x6d\x00"
 
 
+class VirtualStaffCard(VirtualCard):
+    """A staff IC card (職員証) on a contactless reader: only its UID matters to the kiosk,
+    which the reader gives for GET DATA (FF CA 00 00). It has no My Number application."""
+
+    atr = bytes.fromhex("3B8F8001804F0CA0000003060300030000000068")
+
+    def __init__(self, uid: bytes) -> None:
+        self.uid = uid
+
+    def process(self, raw: bytes) -> bytes:
+        if raw[:4] == b"\xff\xca\x00\x00":
+            return self.uid + b"\x90\x00"
+        return _sw(apdu.SW_FILE_NOT_FOUND).encode() if raw[1:2] == b"\xa4" else b"\x6d\x00"
+
+
 class VirtualMyNumberCard(VirtualCard):
     """A faithful My Number chip over its CardImage. Thread-safe: one APDU at a time.
 

@@ -22,7 +22,8 @@ class DemoResident:
     id: str
     label: str  # short text for the demo tray
     case: str  # what this card demonstrates
-    kind: str = "mynumber"  # "mynumber" or "other" (a card that is not a My Number card)
+    kind: str = "mynumber"  # "mynumber", "other" (not a My Number card) or "staff" (職員証)
+    card_uid: str = ""  # a staff card's UID, hex
     name: str = ""
     address: str = ""
     birth_date: date = date(1970, 1, 1)

@@ -7,7 +7,12 @@ import time
 from collections.abc import Callable
 
 from kiosk.devices.card.virtual import image
-from kiosk.devices.card.virtual.card import VirtualCard, VirtualMyNumberCard, VirtualOtherCard
+from kiosk.devices.card.virtual.card import (
+    VirtualCard,
+    VirtualMyNumberCard,
+    VirtualOtherCard,
+    VirtualStaffCard,
+)
 from kiosk.devices.card.virtual.residents import demo_resident
 from kiosk.devices.card.vpcd import DEFAULT_PORT, VpcdLink
 
@@ -58,6 +63,8 @@ class VirtualCardSlot:
                 r = demo_resident(resident_id)
                 if r.kind == "other":
                     found = VirtualOtherCard()
+                elif r.kind == "staff":
+                    found = VirtualStaffCard(bytes.fromhex(r.card_uid))
                 else:
                     found = VirtualMyNumberCard(image.build(r), self._trace)
                 self._cards[resident_id] = found
