@@ -71,7 +71,6 @@ from kiosk.watchdog import Watchdog, request_admin_stop
 log = logging.getLogger("kiosk.app")
 
 VIRTUAL_READER_PREFIX = "Virtual PCD"
-# Demo mode only (never at a real site): a clerk and a supporter with PINs shown in the tray.
 
 
 def main(
@@ -173,12 +172,12 @@ class Kiosk:
         demo_card = demo == "on" or (demo == "auto" and not _real_readers())
         slot = VirtualCardSlot(settings.card.vpcd_port) if demo_card else None
         reader = vpcd_reader_name(settings.card.vpcd_port) if slot else settings.card.reader
-        staff_settings = _staff_settings(settings, demo_card)
-        # In demo mode the staff card goes on vpcd's other reader (Debian's vpcd has two).
+        # Demo mode with no staff configured: the demo accounts, whose clerk's staff card goes
+        # on vpcd's other reader (Debian's vpcd has two).
+        demo_staff = demo_card and not settings.staff.members
+        staff_settings = _demo_staff() if demo_staff else settings.staff
         staff_slot = (
-            VirtualCardSlot(_other_vpcd_port(settings.card.vpcd_port))
-            if slot is not None and staff_settings is DEMO_STAFF
-            else None
+            VirtualCardSlot(_other_vpcd_port(settings.card.vpcd_port)) if demo_staff else None
         )
         staff_reader = staff_slot.reader_name if staff_slot else staff_settings.card_reader
         trust = resolve_trust(settings.card.trust_table, demo=demo_card)
@@ -376,7 +375,7 @@ class _DemoScenes:
 
     def __init__(self, camera: Camera, residents: dict[str, DemoResident]) -> None:
         self._camera = camera if isinstance(camera, FileCamera) else None
-        self._residents = {r: p for r, p in residents.items() if p.photo}
+        self._residents = {rid: r for rid, r in residents.items() if r.photo}
         self._photos = [p.photo_path for p in self._residents.values()]
 
     def resident(self, resident_id: str) -> None:
@@ -506,15 +505,10 @@ class GuiThreadFace:
         return lambda v: self._gui.post(lambda: fn(v))
 
 
-def _staff_settings(settings: Settings, demo: bool) -> StaffSettings:
-    """The configured staff; in demo mode without any, the demo accounts of assets/demo."""
-    if settings.staff.members or not demo:
-        return settings.staff
-    return DEMO_STAFF
-
-
 def _demo_staff() -> StaffSettings:
-    """demo-clerk's staff card is the demo residents' `staffcard` (assets/demo/residents.toml)."""
+    """Demo mode only (never at a real site): a clerk, a supporter and an administrator with
+    PINs shown in the tray; demo-clerk's staff card is the demo residents' `staffcard`
+    (assets/demo/residents.toml)."""
     card = next((r for r in list_demo_residents() if r.kind == "staff"), None)
     clerk_card = card_hash(bytes.fromhex(card.card_uid)) if card else ""
     return StaffSettings(
@@ -524,6 +518,3 @@ def _demo_staff() -> StaffSettings:
             StaffMember("demo-admin", "admin", pin_hash("demo-admin", "9999")),
         )
     )
-
-
-DEMO_STAFF = _demo_staff()

@@ -15,6 +15,7 @@ from kiosk import logs
 from kiosk.devices.camera import Camera, CameraError, Frame
 from kiosk.devices.card.front_ocr import CardFrontReader
 from kiosk.flows.ports import FrontRead
+from kiosk.wareki import pin_b
 
 log = logging.getLogger("kiosk.camera")
 
@@ -79,18 +80,15 @@ class CameraCardFront:
                 continue
             seen.add(id(frame))
             reading = self._reader.read(frame.rgb)
-            pin_b = reading.pin_b() if reading.complete else None
-            birth, year, code = (
-                reading.birth.value,
-                reading.expiry_year.value,
-                reading.security_code.value,
-            )
-            if pin_b is not None and birth is not None and year is not None and code is not None:
-                try:
-                    born = birth.to_date()
-                except ValueError:  # an era date that is no day (misread): try the next frame
-                    continue
-                logs.event(log, "card_front.read", complete=True, frames=len(seen))
-                return FrontRead(str(birth), born, year, code, pin_b)
+            birth = reading.birth.value
+            year, code = reading.expiry_year.value, reading.security_code.value
+            if birth is None or year is None or code is None:  # not `complete`: next frame
+                continue
+            try:
+                born = birth.to_date()
+            except ValueError:  # an era date that is no day (misread): try the next frame
+                continue
+            logs.event(log, "card_front.read", complete=True, frames=len(seen))
+            return FrontRead(str(birth), born, year, code, pin_b(birth, year, code))
         logs.event(log, "card_front.read", complete=False, frames=len(seen))
         return None

@@ -469,8 +469,7 @@ class SessionMachine:
         if len(pin_b) != 14 or not pin_b.isdigit():
             self.view.show_message("ui.pin_b.fourteen_digits")
             return
-        self.visit.front_read = None
-        self._go(Page.READING)
+        self._go(Page.READING)  # drops a card-front reading that was not confirmed
         visit_id = self.visit.id
         self._ports.defer(lambda: self._open_with_pin_b(visit_id, pin_b))
 
@@ -694,19 +693,14 @@ class SessionMachine:
     def _signed_in(self, who: StaffIdentity | None, by: str) -> bool:
         purpose = self.visit.signin_for or SignInFor.ASSIST
         needs_clerk = purpose is not SignInFor.ASSIST
-        if who is None or (needs_clerk and who.role not in ("clerk", "admin")):
-            if who is None:
-                self._audit("staff.signin", outcome="failed", method=by)
-                if by == "staff_card":
-                    self.view.show_message("ui.staff.card_unknown")
-                    return False
-            else:
-                self._audit(
-                    "staff.signin", staff_id=who.id, staff_role=who.role, outcome="declined"
-                )
-            self.view.show_message(
-                "ui.staff.signin_failed" if who is None else "ui.staff.needs_clerk"
-            )
+        if who is None:
+            self._audit("staff.signin", outcome="failed", method=by)
+            unknown = "ui.staff.card_unknown" if by == "staff_card" else "ui.staff.signin_failed"
+            self.view.show_message(unknown)
+            return False
+        if needs_clerk and who.role not in ("clerk", "admin"):
+            self._audit("staff.signin", staff_id=who.id, staff_role=who.role, outcome="declined")
+            self.view.show_message("ui.staff.needs_clerk")
             return False
         self.visit.staff = who
         self._audit("staff.signin", staff_id=who.id, staff_role=who.role, outcome="ok", method=by)
