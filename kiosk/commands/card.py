@@ -28,6 +28,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--resident", help="demo resident id (see --list)")
     e.add_argument("--port", type=int, help="vpcd port (default: [card] vpcd_port, 35963)")
     e.add_argument("--list", action="store_true", help="list the demo residents and exit")
+    e.add_argument("--profile", default="tlv-extended",
+                   help="card layout: tlv-extended or value-short (see docs/card.md)")  # fmt: skip
     e.add_argument("--seconds", type=float, help=argparse.SUPPRESS)  # tests: stop after this
     e.set_defaults(func=emulate)
 
@@ -52,6 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def emulate(args: argparse.Namespace, ctx: Context) -> int:
     from kiosk.devices.card.pcscd import PcscDaemon
     from kiosk.devices.card.virtual import VirtualCardSlot, demo_resident, list_demo_residents
+    from kiosk.devices.card.virtual.profile import profile_named
 
     if args.list:
         for r in list_demo_residents():
@@ -61,15 +64,21 @@ def emulate(args: argparse.Namespace, ctx: Context) -> int:
         print("kiosk card emulate: --resident ID is required (see --list)", file=sys.stderr)
         return 2
     resident = demo_resident(args.resident)
+    try:
+        profile = profile_named(args.profile)
+    except ValueError as e:
+        print(f"kiosk card emulate: {e}", file=sys.stderr)
+        return 2
     port = args.port or ctx.settings.card.vpcd_port
     daemon = PcscDaemon.ensure(autostart=ctx.settings.card.pcscd_autostart)
-    slot = VirtualCardSlot(port)
+    slot = VirtualCardSlot(port, profile=profile)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     try:
         slot.insert(resident.id)
-        print(f"demo card: {resident.label} ({resident.case})", file=sys.stderr)
+        print(f"demo card: {resident.label} ({resident.case}), profile {profile.name}",
+              file=sys.stderr)  # fmt: skip
         if resident.kind == "mynumber":
             print(f"demo PIN: {resident.pin}  照合番号B: {resident.pin_b}  "
                   f"JPKI PIN: {resident.jpki_pin}", file=sys.stderr)  # fmt: skip
@@ -147,9 +156,12 @@ def _problem(reading: Any) -> KnownError | None:
     return None
 
 
+def _value(form: Any) -> str | None:
+    return None if form is None else str(form.value)
+
+
 def _reading_json(reading: Any, apdus: int) -> dict[str, Any]:
     basic, face = reading.basic, reading.face
-    internal = {True: "ok", False: "failed", None: "not-checked"}[reading.internal_auth]
     return {
         "name": basic.name,
         "address": basic.address,
@@ -159,6 +171,9 @@ def _reading_json(reading: Any, apdus: int) -> dict[str, Any]:
         "photo_format": face.photo_format if face else None,
         "photo_bytes": len(face.photo) if face else None,
         "integrity": reading.integrity.value,
-        "internal_auth": internal,
+        "internal_auth": reading.internal_auth.value,
+        # unconfirmed scopes (DOMAIN.md §1): what the first real card shows settles them
+        "cvc_signed_over": _value(reading.cvc_signed_over),
+        "auth_key_signed_over": _value(reading.auth_key_signed_over),
         "apdus": apdus,
     }

@@ -4,7 +4,8 @@ certificate, APDU framing.
 
 Each may fail only with its typed error (`CardProtocolError`, or `ValueError` for APDU
 framing): any other exception is a crash that atheris reports with the input that caused it.
-The seeds are the virtual card's real files, so mutations start from well-formed data.
+The seeds are the virtual card's files and a real card's certificate (tests/vectors/), so
+mutations start from well-formed data.
 
     python -m tests.fuzz.card_parsers CORPUS_DIR -max_total_time=60 -artifact_prefix=DIR/
 
@@ -20,7 +21,7 @@ from pathlib import Path
 import atheris
 
 with atheris.instrument_imports():
-    from kiosk.devices.card import cvc, records, tlv
+    from kiosk.devices.card import cvc, publickey, records, tlv
     from kiosk.devices.card.apdu import Command, Response
     from kiosk.devices.card.errors import CardProtocolError
     from kiosk.devices.card.mynumber import parse_jpki_certificate
@@ -34,6 +35,9 @@ PARSERS = (
     records.parse_card_face,
     cvc.parse,
     parse_jpki_certificate,
+    records.parse_auth_key_record,
+    records.parse_birth_record,
+    lambda d: publickey.parse_rsa_key(d, "key"),
 )
 
 
@@ -71,7 +75,13 @@ def write_seeds(corpus: Path) -> None:
         5: face.files[2].data,
         6: text.files[4].data,
         7: tlv.parse_file(jpki.files[0x000A].data, 0x30).raw,
+        8: text.files[7].data,
+        9: face.files[1].data,
+        10: face.files[2].data[face.files[2].data.index(b"\x90\x03\x01\x00\x01") :][:270],
     }
+    from tests.helpers.vectors import VECTOR
+
+    files[6 + len(PARSERS) + 1] = VECTOR  # picks cvc.parse too, with a seed of its own
     corpus.mkdir(parents=True, exist_ok=True)
     for parser, data in files.items():
         (corpus / f"seed-{parser}").write_bytes(bytes([parser]) + data)

@@ -1,4 +1,5 @@
-"""Card test helpers: a direct link to a virtual card (no pcscd) and an APDU trace."""
+"""Card test helpers: a direct link to a virtual card (no pcscd), an APDU trace, and the
+virtual-card profiles every card test runs on."""
 
 from __future__ import annotations
 
@@ -8,6 +9,11 @@ from kiosk.devices.card import apdu
 from kiosk.devices.card.apdu import Command, Response
 from kiosk.devices.card.virtual import VirtualMyNumberCard, demo_resident
 from kiosk.devices.card.virtual import image as card_image
+from kiosk.devices.card.virtual.profile import DEFAULT, PROFILES, CardProfile
+
+# The same tests on every layout the public record allows: no test knows only one card.
+ALL_PROFILES = list(PROFILES.values())
+PROFILE_IDS = [p.name for p in ALL_PROFILES]
 
 
 @dataclass
@@ -38,6 +44,8 @@ class DirectLink:
         return Response.decode(self.card.process(command.encode()))
 
 
-def virtual_card(resident_id: str, trace: ApduTrace | None = None) -> VirtualMyNumberCard:
+def virtual_card(
+    resident_id: str, trace: ApduTrace | None = None, profile: CardProfile = DEFAULT
+) -> VirtualMyNumberCard:
     """A fresh card for a demo resident (keys are cached, so this is quick after the first)."""
-    return VirtualMyNumberCard(card_image.build(demo_resident(resident_id)), trace)
+    return VirtualMyNumberCard(card_image.build(demo_resident(resident_id), profile), trace)

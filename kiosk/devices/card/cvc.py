@@ -1,22 +1,31 @@
 """The AP's card-verifiable certificate (EF 0004) and the signature checks that use it.
 
 `7F21 { 5F4E body, 5F37 signature }`; the body is issuer key id (16) ‖ subject key id (16) ‖
-`90` exponent ‖ `91` modulus. The issuer signs the whole 5F4E TLV (RSA PKCS#1 v1.5, SHA-256).
-The issuer's key is not on the card: it comes from the trust table.
+the subject's RSA key as exponent and modulus TLVs. The issuer's key is not on the card: it
+comes from the trust table. Whether 5F37 covers the whole 5F4E TLV or only its value is
+unconfirmed (DOMAIN.md §1): `signed_over` tries both and says which held.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from kiosk.devices.card import tlv
-from kiosk.devices.card.tlv import TlvError
+from kiosk.devices.card import publickey, tlv
+from kiosk.devices.card.tlv import Tlv, TlvError
 
 KEY_ID_LEN = 16
+
+
+class SignedOver(StrEnum):
+    """What a signature of unconfirmed scope turned out to cover."""
+
+    TLV = "tlv"  # tag, length and value
+    VALUE = "value"  # the value only
 
 
 @dataclass(frozen=True)
@@ -24,7 +33,7 @@ class CardCertificate:
     issuer_key_id: bytes
     subject_key_id: bytes
     subject_key: rsa.RSAPublicKey
-    signed: bytes  # the 5F4E TLV the signature covers
+    body: Tlv  # the 5F4E TLV the signature covers (whole, or its value)
     signature: bytes
 
 
@@ -37,34 +46,19 @@ def parse(data: bytes) -> CardCertificate:
     v = body.value
     if len(v) < 2 * KEY_ID_LEN:
         raise TlvError("certificate body too short for its key ids")
-    key = tlv.children(v[2 * KEY_ID_LEN :])
-    e = int.from_bytes(tlv.require(key, 0x90).value, "big")
-    n = int.from_bytes(tlv.require(key, 0x91).value, "big")
-    if e < 3 or e % 2 == 0 or n.bit_length() < 1024:
-        raise TlvError("certificate key is not a usable RSA key")
-    try:
-        public = rsa.RSAPublicNumbers(e, n).public_key()
-    except ValueError as exc:
-        raise TlvError(f"certificate key rejected: {exc}") from None
-    return CardCertificate(
-        v[:KEY_ID_LEN], v[KEY_ID_LEN : 2 * KEY_ID_LEN], public, body.raw, sig.value
-    )
+    key = publickey.parse_rsa_key(v[2 * KEY_ID_LEN :], "certificate key")
+    return CardCertificate(v[:KEY_ID_LEN], v[KEY_ID_LEN : 2 * KEY_ID_LEN], key, body, sig.value)
 
 
-def encode(issuer_key_id: bytes, subject_key_id: bytes, subject: rsa.RSAPublicKey,
-           issuer_private: rsa.RSAPrivateKey) -> bytes:  # fmt: skip
-    """Build EF 0004's TLV (the virtual card's side)."""
-    nums = subject.public_numbers()
-    key = tlv.encode(0x90, nums.e.to_bytes(3, "big")) + tlv.encode(
-        0x91, nums.n.to_bytes((nums.n.bit_length() + 7) // 8, "big")
-    )
-    body = tlv.encode(0x5F4E, issuer_key_id + subject_key_id + key)
-    sig = sign(issuer_private, body)
-    return tlv.encode(0x7F21, body + tlv.encode(0x5F37, sig))
+def signed_over(key: rsa.RSAPublicKey, signature: bytes, signed: Tlv) -> SignedOver | None:
+    """Which form of `signed` the signature verifies over, or None when neither does.
 
-
-def sign(key: rsa.RSAPrivateKey, message: bytes) -> bytes:
-    return key.sign(message, padding.PKCS1v15(), hashes.SHA256())
+    Accepting either weakens nothing: both forms need the signer's private key."""
+    if verifies(key, signature, signed.raw):
+        return SignedOver.TLV
+    if verifies(key, signature, signed.value):
+        return SignedOver.VALUE
+    return None
 
 
 def verifies(key: rsa.RSAPublicKey, signature: bytes, message: bytes) -> bool:
@@ -74,11 +68,3 @@ def verifies(key: rsa.RSAPublicKey, signature: bytes, message: bytes) -> bool:
     except (InvalidSignature, ValueError):
         return False
     return True
-
-
-def key_id(key: rsa.RSAPublicKey) -> bytes:
-    """A 16-byte key id: the first half of SHA-256 over the modulus (how the test CA names keys)."""
-    import hashlib
-
-    n = key.public_numbers().n
-    return hashlib.sha256(n.to_bytes((n.bit_length() + 7) // 8, "big")).digest()[:KEY_ID_LEN]

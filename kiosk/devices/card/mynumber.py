@@ -2,7 +2,8 @@
 
 What a caller may rely on:
 - The 12-digit My Number is never read: text-AP EF 0001 and card-face EF 0005 are refused
-  before an APDU is built, and 照合番号A is never sent (only 4-digit PINs and 14-digit 照合番号B).
+  before an APDU is built, and 照合番号A is never sent (only 4-digit PINs and 14-digit 照合番号B;
+  its key EFs, text-AP 0014 and card-face 0013, are refused like the files).
 - A credential is not sent when the card reports one try left unless `staff_override=True`,
   nor when it is blocked; tries are read without spending one.
 - Files are read header first, then exactly the bytes the TLV length gives, in chunks of the
@@ -25,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa, utils
 
 from kiosk.devices.card import apdu, cvc, records, tlv
 from kiosk.devices.card.apdu import Command, Response
+from kiosk.devices.card.cvc import SignedOver
 from kiosk.devices.card.errors import (
     CardError,
     CardExpired,
@@ -37,7 +39,13 @@ from kiosk.devices.card.errors import (
     UntrustedIssuer,
     WrongCredential,
 )
-from kiosk.devices.card.records import BasicInfo, CardFace, IntegrityRecord, TextRecord
+from kiosk.devices.card.records import (
+    AuthKeyRecord,
+    BasicInfo,
+    CardFace,
+    IntegrityRecord,
+    TextRecord,
+)
 from kiosk.devices.card.transport import AID_FACE, AID_JPKI, AID_TEXT, CardTransport
 from kiosk.devices.card.trust import TrustTable
 
@@ -46,6 +54,8 @@ HEADER_READ = 6  # a 2-byte tag and up to 0x83 + 3 length bytes: every header fi
 
 # (AP, EF) pairs that hold the My Number: never selected, never read.
 FORBIDDEN_FILES = frozenset({(AID_TEXT, 0x0001), (AID_FACE, 0x0005)})
+# (AP, key EF) pairs of 照合番号A (the My Number as a credential): never selected, never sent.
+FORBIDDEN_KEYS = frozenset({(AID_TEXT, 0x0014), (AID_FACE, 0x0013)})
 
 
 class Credential(Enum):
@@ -70,6 +80,23 @@ class Integrity(StrEnum):
     OK = "ok"
     FAILED = "failed"
     UNTRUSTED_ISSUER = "untrusted-issuer"
+
+
+class InternalAuth(StrEnum):
+    """Whether the card signed a fresh challenge with the key its signed data names."""
+
+    OK = "ok"
+    FAILED = "failed"  # a copy: the right data, another key (or no key record at all)
+    NOT_CHECKED = "not-checked"  # no trusted key to check with: integrity says why
+
+
+@dataclass(frozen=True)
+class Certified:
+    """An AP's certificate checked against the trust table."""
+
+    integrity: Integrity
+    key: rsa.RSAPublicKey | None  # the AP's key, when the issuer is trusted and 5F37 held
+    signed_over: SignedOver | None  # what 5F37 turned out to cover
 
 
 @dataclass(frozen=True)
@@ -103,8 +130,10 @@ class CardReading:
     basic: BasicInfo | None
     face: CardFace | None
     integrity: Integrity
-    internal_auth: bool | None  # None: not checked (needs the card face, i.e. 照合番号B)
+    internal_auth: InternalAuth
     apdus: int
+    cvc_signed_over: SignedOver | None = None  # the text AP's 5F37: over the 5F4E TLV or value
+    auth_key_signed_over: SignedOver | None = None  # EF 0007's DF52 (PIN path): DF51 TLV or value
 
     def require_genuine(self, today: date) -> None:
         """Raise the first fault: untrusted issuer, tampered, copied card, expired card."""
@@ -112,7 +141,7 @@ class CardReading:
             raise UntrustedIssuer("the card's issuer is not in the trust table")
         if self.integrity is Integrity.FAILED:
             raise CardTampered("the card data does not match its signature")
-        if self.internal_auth is False:
+        if self.internal_auth is InternalAuth.FAILED:
             raise InternalAuthFailed("the card could not prove it holds its key")
         if self.face is not None and self.face.expiry < today:
             raise CardExpired(f"the card expired on {self.face.expiry.isoformat()}")
@@ -148,6 +177,8 @@ class MyNumberCard:
         self.max_read = transport.max_read  # lowered to 256 if the card refuses extended length
         self._text: TextRecord | None = None
         self._face: CardFace | None = None
+        self._auth_key: AuthKeyRecord | None = None
+        self._certified: dict[bytes, Certified] = {}
         self.apdus = 0
 
     # -- plumbing ---------------------------------------------------------------------------
@@ -167,8 +198,8 @@ class MyNumberCard:
 
     def _select_ef(self, fid: int) -> None:
         assert self._ap is not None
-        if (self._ap, fid) in FORBIDDEN_FILES:
-            raise PermissionError("the My Number files are never selected")
+        if (self._ap, fid) in FORBIDDEN_FILES | FORBIDDEN_KEYS:
+            raise PermissionError("the My Number and 照合番号A are never selected")
         _expect_ok(self._send(apdu.select_ef(fid)), f"SELECT EF {fid:04X}")
 
     def _read(self, aid: bytes, fid: int, outer_tag: int) -> bytes:
@@ -208,6 +239,8 @@ class MyNumberCard:
         return _read_ok(self._send(apdu.read_binary(0, HEADER_READ)), fid)
 
     def _verify_command(self, credential: Credential, secret: bytes) -> Response:
+        if (credential.aid, credential.key_fid) in FORBIDDEN_KEYS:
+            raise PermissionError("照合番号A is never sent")
         self._select_ap(credential.aid)
         fid = credential.key_fid
         if self._sfi and fid <= 0x1E:
@@ -264,13 +297,48 @@ class MyNumberCard:
         self._text = records.parse_text_record(self._read(AID_TEXT, 0x0002, 0xFF20))
         return self._text.info
 
+    def certified_key(self, aid: bytes) -> Certified:
+        """The AP's certificate (EF 0004, public) checked against the trust table; read once."""
+        if aid not in self._certified:
+            cert = cvc.parse(self._read(aid, 0x0004, 0x7F21))
+            issuer = self.trust.issuer(cert.issuer_key_id)
+            if issuer is None:
+                found = Certified(Integrity.UNTRUSTED_ISSUER, None, None)
+            else:
+                form = cvc.signed_over(issuer.key, cert.signature, cert.body)
+                key = cert.subject_key if form is not None else None
+                found = Certified(Integrity.OK if key else Integrity.FAILED, key, form)
+            self._certified[aid] = found
+        return self._certified[aid]
+
     def check_text_integrity(self) -> Integrity:
         """DF32 against the basic info just read, and DF33 under the text AP's certificate."""
         if self._text is None or self._ap != AID_TEXT:
             raise RuntimeError("read_basic_info() first, and before leaving the text AP")
         record = records.parse_integrity_record(self._read(AID_TEXT, 0x0003, 0xFF30))
-        cert = cvc.parse(self._read(AID_TEXT, 0x0004, 0x7F21))
-        return _text_integrity(self._text, record, cert, self.trust)
+        return _text_integrity(self._text, record, self.certified_key(AID_TEXT))
+
+    def check_auth_key(self) -> tuple[Integrity, SignedOver | None]:
+        """EF 0007 of the text AP (open after the PIN or 照合番号B): DF52 under the AP's
+        certified key, over the DF51 TLV or its value. A card without a readable EF 0007
+        keeps no key to check: internal authentication then fails."""
+        if self._text is None or self._ap != AID_TEXT:
+            raise RuntimeError("read_basic_info() first, and before leaving the text AP")
+        try:
+            data = self._read(AID_TEXT, 0x0007, 0xFF50)
+        except CardProtocolError as e:
+            if e.sw not in (apdu.SW_FILE_NOT_FOUND, apdu.SW_SECURITY_NOT_SATISFIED):
+                raise
+            return Integrity.OK, None
+        record = records.parse_auth_key_record(data)
+        certified = self.certified_key(AID_TEXT)
+        if certified.key is None:
+            return certified.integrity, None
+        form = cvc.signed_over(certified.key, record.signature, record.signed)
+        if form is None:
+            return Integrity.FAILED, None
+        self._auth_key = record
+        return Integrity.OK, form
 
     # -- the card-face AP -------------------------------------------------------------------
     def read_card_face(self, pin_b: str, staff_override: bool = False) -> CardFace:
@@ -284,25 +352,32 @@ class MyNumberCard:
         """DF28 over the card face, under the card-face AP's certificate."""
         if self._face is None:
             raise RuntimeError("read_card_face() first")
-        cert = cvc.parse(self._read(AID_FACE, 0x0004, 0x7F21))
-        trusted = _trusted_subject_key(cert, self.trust)
-        if not isinstance(trusted, rsa.RSAPublicKey):
-            return trusted
-        ok = cvc.verifies(trusted, self._face.signature, self._face.signed_digest)
+        certified = self.certified_key(AID_FACE)
+        if certified.key is None:
+            return certified.integrity
+        ok = cvc.verifies(certified.key, self._face.signature, self._face.signed_digest)
         return Integrity.OK if ok else Integrity.FAILED
 
     def internal_authenticate(self) -> bool:
-        """The card signs a fresh challenge with its key; True when DF24's key verifies it."""
-        if self._face is None:
-            raise RuntimeError("read_card_face() first: DF24 holds the key to check with")
-        self._select_ap(AID_FACE)
+        """The card signs a fresh challenge; True when the key its data names verifies it.
+
+        In the card-face AP with DF24's key once the card face is read, else in the text AP
+        with EF 0007's key (check_auth_key() first). The caller decides whether that key is
+        trusted (read() checks only with a key whose signature held)."""
+        if self._face is not None:
+            aid, key = AID_FACE, self._face.card_key
+        elif self._auth_key is not None:
+            aid, key = AID_TEXT, self._auth_key.key
+        else:
+            raise RuntimeError("read_card_face() or check_auth_key() first: no key to check with")
+        self._select_ap(aid)
         challenge = self._send(apdu.get_challenge(8))
         _expect_ok(challenge, "GET CHALLENGE")
         digest = hashlib.sha256(challenge.data + secrets.token_bytes(32)).digest()
         resp = self._send(apdu.internal_authenticate(SHA256_DIGEST_INFO + digest))
         if not resp.ok:
             return False
-        return _verify_prehashed(self._face.card_key, resp.data, digest)
+        return _verify_prehashed(key, resp.data, digest)
 
     # -- JPKI -------------------------------------------------------------------------------
     def jpki_authenticate(
@@ -336,16 +411,32 @@ class MyNumberCard:
     def read(
         self, *, pin: str | None = None, pin_b: str | None = None, staff_override: bool = False
     ) -> CardReading:
-        """Basic info, card face (with 照合番号B), integrity of both, internal authentication."""
+        """Basic info, integrity, and internal authentication, on either path.
+
+        With the PIN: the text AP's EF 0002-0004 and EF 0007, then the challenge in the text
+        AP. With 照合番号B: the same text AP files but EF 0007, the card face, and the
+        challenge in the card-face AP. Internal authentication runs only with a key whose
+        signatures held under a trusted issuer; otherwise it is `not-checked`.
+        """
         start = self.apdus
         basic = self.read_basic_info(pin=pin, pin_b=pin_b, staff_override=staff_override)
         integrity = self.check_text_integrity()
-        face, internal = None, None
-        if pin_b is not None:
+        face, key_form, has_key = None, None, True
+        if pin_b is None:
+            key_integrity, key_form = self.check_auth_key()
+            integrity = _worst(integrity, key_integrity)
+            has_key = self._auth_key is not None
+        else:
             face = self.read_card_face(pin_b, staff_override)
             integrity = _worst(integrity, self.check_face_integrity())
-            internal = self.internal_authenticate()
-        return CardReading(basic, face, integrity, internal, self.apdus - start)
+        if integrity is not Integrity.OK:
+            internal = InternalAuth.NOT_CHECKED
+        elif not has_key or not self.internal_authenticate():
+            internal = InternalAuth.FAILED
+        else:
+            internal = InternalAuth.OK
+        cvc_form = self.certified_key(AID_TEXT).signed_over
+        return CardReading(basic, face, integrity, internal, self.apdus - start, cvc_form, key_form)
 
 
 def _one_of(
@@ -376,27 +467,14 @@ def _verify_prehashed(key: rsa.RSAPublicKey, signature: bytes, digest: bytes) ->
     return True
 
 
-def _trusted_subject_key(
-    cert: cvc.CardCertificate, trust: TrustTable
-) -> rsa.RSAPublicKey | Integrity:
-    issuer = trust.issuer(cert.issuer_key_id)
-    if issuer is None:
-        return Integrity.UNTRUSTED_ISSUER
-    if not cvc.verifies(issuer.key, cert.signature, cert.signed):
-        return Integrity.FAILED
-    return cert.subject_key
-
-
-def _text_integrity(
-    text: TextRecord, record: IntegrityRecord, cert: cvc.CardCertificate, trust: TrustTable
-) -> Integrity:
-    key = _trusted_subject_key(cert, trust)
-    if not isinstance(key, rsa.RSAPublicKey):
-        return key
+def _text_integrity(text: TextRecord, record: IntegrityRecord, certified: Certified) -> Integrity:
+    if certified.key is None:
+        return certified.integrity
     if hashlib.sha256(text.signed_fields).digest() != record.basic_hash:
         return Integrity.FAILED
-    signed = record.number_hash_tlv + record.basic_hash_tlv
-    return Integrity.OK if cvc.verifies(key, record.signature, signed) else Integrity.FAILED
+    signed = record.number_hash_tlv + record.basic_hash_tlv  # DF33 covers the two TLVs
+    ok = cvc.verifies(certified.key, record.signature, signed)
+    return Integrity.OK if ok else Integrity.FAILED
 
 
 def _worst(a: Integrity, b: Integrity) -> Integrity:

@@ -11,12 +11,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from kiosk.devices.card import tlv
-from kiosk.devices.card.tlv import TlvError
+from kiosk.devices.card import publickey, tlv
+from kiosk.devices.card.tlv import Tlv, TlvError
 
 
 class Sex(StrEnum):
@@ -140,12 +138,7 @@ def parse_card_face(data: bytes) -> CardFace:
     """EF 0002 of the card-face AP (DF22..DF2A; see DOMAIN.md §1)."""
     kids = tlv.children(tlv.parse_file(data, 0xFF20).value)
     df = {t: tlv.require(kids, t) for t in range(0xDF22, 0xDF2A)}
-    try:
-        key = serialization.load_der_public_key(df[0xDF24].value)
-    except (ValueError, TypeError, UnsupportedAlgorithm):  # a mangled key or its OID
-        raise TlvError("DF24 is not a public key") from None
-    if not isinstance(key, rsa.RSAPublicKey):
-        raise TlvError("DF24 is not an RSA key")
+    key = publickey.parse_rsa_key(df[0xDF24].value, "DF24 (the card's key)")
     photo = df[0xDF27].value
     digest = (
         hashlib.sha256(df[0xDF22].raw + df[0xDF23].raw + df[0xDF24].raw).digest()
@@ -163,4 +156,44 @@ def parse_card_face(data: bytes) -> CardFace:
         address_image=df[0xDF26].value,
         signed_digest=digest,
         signature=df[0xDF28].value,
+    )
+
+
+@dataclass(frozen=True)
+class AuthKeyRecord:
+    """EF 0007 of the text AP: `FF50 { DF51 the AP's authentication key, DF52 signature }`.
+
+    DF52 is by the AP's certified key, over the DF51 TLV or its value (unconfirmed)."""
+
+    key: rsa.RSAPublicKey = field(repr=False)
+    signed: Tlv = field(repr=False)  # DF51
+    signature: bytes = field(repr=False)
+
+
+def parse_auth_key_record(data: bytes) -> AuthKeyRecord:
+    kids = tlv.children(tlv.parse_file(data, 0xFF50).value)
+    df51, df52 = tlv.require(kids, 0xDF51), tlv.require(kids, 0xDF52)
+    return AuthKeyRecord(publickey.parse_rsa_key(df51.value, "DF51"), df51, df52.value)
+
+
+@dataclass(frozen=True)
+class BirthRecord:
+    """EF 0001 of the card-face AP: `{ DF11 birth date, DF12 public key, DF13 signature }`.
+
+    The outer tag is not in the public record, so any constructed one is taken."""
+
+    birth_date: date
+    key: rsa.RSAPublicKey = field(repr=False)
+    signature: bytes = field(repr=False)
+
+
+def parse_birth_record(data: bytes) -> BirthRecord:
+    outer, _ = tlv.parse_one(data)
+    if not outer.raw[0] & 0x20:
+        raise TlvError(f"the birth-date record's tag {outer.tag:X} is not constructed")
+    kids = tlv.children(outer.value)
+    return BirthRecord(
+        parse_date(tlv.require(kids, 0xDF11).value, "birth date"),
+        publickey.parse_rsa_key(tlv.require(kids, 0xDF12).value, "DF12"),
+        tlv.require(kids, 0xDF13).value,
     )

@@ -6,17 +6,20 @@ import contextlib
 from collections.abc import Callable
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kiosk.devices.card import cvc, records, tlv
+from kiosk.devices.card import cvc, publickey, records, tlv
 from kiosk.devices.card.apdu import Command, Response
 from kiosk.devices.card.errors import CardProtocolError
 from kiosk.devices.card.mynumber import parse_jpki_certificate
 from kiosk.devices.card.reader import historical_bytes, supports_extended_length
 from kiosk.devices.card.tlv import TlvError
 from kiosk.devices.card.virtual.card import VirtualMyNumberCard
+from kiosk.devices.card.virtual.keys import derived_key
 from tests.helpers.card import virtual_card
+from tests.helpers.vectors import VECTOR
 
 FAST = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -63,7 +66,10 @@ def test_record_parsers(data: bytes) -> None:
     only_typed(records.parse_text_record, data)
     only_typed(records.parse_integrity_record, data)
     only_typed(records.parse_card_face, data)
+    only_typed(records.parse_auth_key_record, data)
+    only_typed(records.parse_birth_record, data)
     only_typed(cvc.parse, data)
+    only_typed(lambda d: publickey.parse_rsa_key(d, "key"), data)
 
 
 def _mutations(good: bytes) -> st.SearchStrategy[bytes]:
@@ -86,7 +92,10 @@ def _real_files() -> dict[str, bytes]:
         "text": text.files[2].data,
         "integrity": text.files[3].data,
         "cert": text.files[4].data,
+        "auth_key": text.files[7].data,
         "face": face.files[2].data,
+        "birth": face.files[1].data,
+        "vector": VECTOR,
     }
 
 
@@ -106,9 +115,16 @@ def test_mutated_integrity_record(data: bytes) -> None:
 
 
 @FAST
-@given(_mutations(FILES["cert"]))
+@given(_mutations(FILES["cert"]) | _mutations(FILES["vector"]))
 def test_mutated_certificate(data: bytes) -> None:
     only_typed(cvc.parse, data)
+
+
+@FAST
+@given(_mutations(FILES["auth_key"]) | _mutations(FILES["birth"]))
+def test_mutated_key_records(data: bytes) -> None:
+    only_typed(records.parse_auth_key_record, data)
+    only_typed(records.parse_birth_record, data)
 
 
 @settings(max_examples=150, deadline=None)
@@ -154,10 +170,15 @@ UNKNOWN_OID = bytes.fromhex("06092a864886f70d01010f")  # same length, no such ke
 
 def test_a_card_key_of_an_unknown_algorithm_is_a_typed_error() -> None:
     """Found by atheris (tests/fuzz): cryptography's UnsupportedAlgorithm escaped the parser."""
-    face = FILES["face"]
-    assert RSA_OID in face
+    spki = (
+        derived_key("card/hanako")
+        .public_key()
+        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    assert RSA_OID in spki
+    publickey.parse_rsa_key(spki, "DF24")  # a DER key is still taken
     with pytest.raises(TlvError, match="DF24"):
-        records.parse_card_face(face.replace(RSA_OID, UNKNOWN_OID, 1))
+        publickey.parse_rsa_key(spki.replace(RSA_OID, UNKNOWN_OID, 1), "DF24")
 
 
 def test_a_malformed_jpki_certificate_is_refused_before_the_pin_is_spent() -> None:

@@ -93,12 +93,15 @@ class VirtualMyNumberCard(VirtualCard):
         self,
         image: CardImage,
         on_apdu: Callable[[bytes, bytes], None] | None = None,
-        extended_length: bool = True,
+        extended_length: bool | None = None,
         short_ef: bool = True,
     ) -> None:
         self.image = image
         self.on_apdu = on_apdu
-        self.extended_length = extended_length  # False: like a chip or reader without it
+        # False: an extended Le is answered 6700, like a chip or reader without it
+        self.extended_length = (
+            image.profile.extended_length if extended_length is None else extended_length
+        )
         self.short_ef = short_ef  # False: SFI forms of READ BINARY / VERIFY answer 6A86
         self._lock = threading.Lock()
         self._ap: Application | None = None
@@ -228,7 +231,7 @@ class VirtualMyNumberCard(VirtualCard):
             if fid not in self._ap.files:
                 return _sw(apdu.SW_NO_CURRENT_EF)
         ef: ElementaryFile = self._ap.files[fid]
-        if ef.never or (ef.requires and not ef.requires & self._verified):
+        if ef.requires and not ef.requires & self._verified:
             return _sw(apdu.SW_SECURITY_NOT_SATISFIED)
         if offset > len(ef.data):
             return _sw(apdu.SW_OFFSET_OUTSIDE)

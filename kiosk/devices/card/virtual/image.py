@@ -1,6 +1,9 @@
 """What is written on a virtual card: its files, keys and credentials, built from a resident.
 
-Built in memory when the card is first inserted; nothing is written to disk.
+Written from the public layouts of DOMAIN.md §1 alone, with its own TLV encoder: a card
+written from the kiosk's parser would only prove that the parser agrees with itself. What the
+public record leaves open is settled by the card's `CardProfile`. Built in memory when the
+card is first inserted; nothing is written to disk.
 """
 
 from __future__ import annotations
@@ -15,11 +18,12 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from kiosk.devices.card import cvc, tlv
 from kiosk.devices.card.transport import AID_FACE, AID_JPKI, AID_TEXT
 from kiosk.devices.card.virtual import testca
 from kiosk.devices.card.virtual.keys import derived_key
+from kiosk.devices.card.virtual.profile import DEFAULT, CardProfile
 from kiosk.devices.card.virtual.residents import DemoResident
+from kiosk.devices.card.virtual.testca import ber, rsa_key_tlvs, sign
 from kiosk.errors import KnownError
 
 AID_JUKI = bytes.fromhex("D3921000310001010401")
@@ -46,7 +50,6 @@ class PrivateKey:
 class ElementaryFile:
     data: bytes
     requires: frozenset[int] = frozenset()  # key EFs, any one of which opens the file
-    never: bool = False  # no credential we model opens it (e.g. needs 照合番号A)
 
 
 @dataclass
@@ -61,11 +64,12 @@ class Application:
 @dataclass
 class CardImage:
     applications: dict[bytes, Application]
+    profile: CardProfile = DEFAULT
 
 
-def _pad(data: bytes, extra: int = 64) -> bytes:
-    """Files are allocated larger than their TLV; the rest is FF filler, as on real cards."""
-    return data + b"\xff" * extra
+# Key EFs (DOMAIN.md §1). 照合番号A is on the card, so the card has it; the kiosk never sends it.
+TEXT_PIN, TEXT_PIN_A, TEXT_PIN_B = 0x0011, 0x0014, 0x0015
+FACE_BIRTH_KEY, FACE_PIN_B, FACE_PIN_A = 0x0011, 0x0012, 0x0013
 
 
 def _offsets(parts: list[bytes]) -> bytes:
@@ -119,85 +123,121 @@ def _fake_number(resident: DemoResident) -> bytes:
     return f"{digits:012d}".encode()
 
 
-def build(resident: DemoResident) -> CardImage:
-    """The whole card for a My Number demo resident."""
+class _Writer:
+    """Files of one card in one profile: FF filler after each TLV, signatures in its scope."""
+
+    def __init__(self, profile: CardProfile) -> None:
+        self.profile = profile
+
+    def file(self, data: bytes, *opened_by: int, extra: int = 0) -> ElementaryFile:
+        return ElementaryFile(data + b"\xff" * (self.profile.filler + extra), frozenset(opened_by))
+
+    def signed_part(self, tag: int, value: bytes) -> bytes:
+        """What a signature of unconfirmed scope covers on this card: the TLV or its value."""
+        return ber(tag, value) if self.profile.signed_over == "tlv" else value
+
+
+def build(resident: DemoResident, profile: CardProfile = DEFAULT) -> CardImage:
+    """The whole card for a My Number demo resident, laid out as `profile` says."""
     issuer = testca.ISSUER if resident.issuer == "test" else testca.ROGUE_ISSUER
-    card_key = derived_key(f"card/{resident.id}")
-    text_ap = _text_ap(resident, issuer)
-    face_ap = _face_ap(resident, issuer, card_key)
-    jpki = _jpki_ap(resident)
+    w = _Writer(profile)
+    text_ap = _text_ap(w, resident, issuer)
+    face_ap = _face_ap(w, resident, issuer)
+    jpki = _jpki_ap(w, resident)
     juki = Application(AID_JUKI)
-    return CardImage({a.aid: a for a in (jpki, text_ap, face_ap, juki)})
+    return CardImage({a.aid: a for a in (jpki, text_ap, face_ap, juki)}, profile)
 
 
-def _text_ap(r: DemoResident, issuer: str) -> Application:
-    number_tlv = tlv.encode(0xFF10, tlv.encode(0xDF11, _fake_number(r)))
+def _chip_key(r: DemoResident, ap: str) -> tuple[rsa.RSAPrivateKey, rsa.RSAPrivateKey]:
+    """(the key the AP's data names, the key the chip signs with): they differ on a clone."""
+    named = derived_key(f"card/{r.id}" if ap == "face" else f"card-{ap}/{r.id}")
+    # a clone carries the genuine data (which names the genuine key) but cannot hold that key
+    return named, derived_key(f"clone/{r.id}") if r.cloned else named
+
+
+def _text_ap(w: _Writer, r: DemoResident, issuer: str) -> Application:
+    """Text AP (券面事項入力補助AP): EF 0001..0004, EF 0007, key EFs 0011 / 0014 / 0015."""
+    number = ber(0xFF10, ber(0xDF11, _fake_number(r)))
     fields = [
-        tlv.encode(0xDF22, r.name.encode()),
-        tlv.encode(0xDF23, r.address.encode()),
-        tlv.encode(0xDF24, _ymd(r.birth_date)),
-        tlv.encode(0xDF25, r.sex.encode()),
+        ber(0xDF22, r.name.encode()),  # UTF-8, U+3000 between family and given name
+        ber(0xDF23, r.address.encode()),
+        ber(0xDF24, _ymd(r.birth_date)),
+        ber(0xDF25, r.sex.encode()),  # ISO 5218
     ]
-    signed_fields = b"".join(fields)
-    df31 = tlv.encode(0xDF31, hashlib.sha256(number_tlv).digest())
-    df32 = tlv.encode(0xDF32, hashlib.sha256(signed_fields).digest())
-    df33 = tlv.encode(0xDF33, cvc.sign(testca.ap_key("text", issuer), df31 + df32))
+    df31 = ber(0xDF31, hashlib.sha256(number).digest())
+    df32 = ber(0xDF32, hashlib.sha256(b"".join(fields)).digest())  # EF 0002's value from DF22
+    ap_key = testca.ap_key("text", issuer)
+    df33 = ber(0xDF33, sign(ap_key, df31 + df32))  # over the DF31 and DF32 TLVs
     if r.tampered_address:
-        fields[1] = tlv.encode(0xDF23, r.tampered_address.encode())
-    basic = tlv.encode(0xFF20, tlv.encode(0xDF21, _offsets(fields)) + b"".join(fields))
-    pin, pin_b = 0x0011, 0x0015
+        fields[1] = ber(0xDF23, r.tampered_address.encode())
+    basic = ber(0xFF20, ber(0xDF21, _offsets(fields)) + b"".join(fields))
+    named, chip = _chip_key(r, "text")
+    df51_value = rsa_key_tlvs(named.public_key())
+    df52 = ber(0xDF52, sign(ap_key, w.signed_part(0xDF51, df51_value)))
+    auth_key = ber(0xFF50, ber(0xDF51, df51_value) + df52)
+    cert = testca.ap_certificate("text", issuer, w.profile.signed_over)
     return Application(
         AID_TEXT,
         files={
-            0x0001: ElementaryFile(_pad(number_tlv), frozenset({pin})),
-            0x0002: ElementaryFile(_pad(basic), frozenset({pin, pin_b})),
-            0x0003: ElementaryFile(
-                _pad(tlv.encode(0xFF30, df31 + df32 + df33)), frozenset({pin, pin_b})
-            ),
-            0x0004: ElementaryFile(_pad(testca.ap_certificate("text", issuer))),
+            0x0001: w.file(number, TEXT_PIN, TEXT_PIN_A),
+            0x0002: w.file(basic, TEXT_PIN, TEXT_PIN_B),
+            0x0003: w.file(ber(0xFF30, df31 + df32 + df33), TEXT_PIN, TEXT_PIN_B),
+            0x0004: w.file(cert),
+            0x0007: w.file(auth_key, TEXT_PIN, TEXT_PIN_B),
         },
         keys={
-            pin: Key(r.pin.encode(), 3, r.pin_tries),
-            pin_b: Key(r.pin_b.encode(), r.pin_b_tries, r.pin_b_tries),
+            TEXT_PIN: Key(r.pin.encode(), 3, r.pin_tries),
+            TEXT_PIN_A: Key(_fake_number(r), 3, 3),
+            TEXT_PIN_B: Key(r.pin_b.encode(), r.pin_b_tries, r.pin_b_tries),
         },
+        internal_auth_key=chip,
     )
 
 
-def _face_ap(r: DemoResident, issuer: str, card_key: rsa.RSAPrivateKey) -> Application:
+def birth_key_secret(r: DemoResident) -> bytes:
+    """The birth-date key's secret: *unconfirmed*, here YYMMDD as printed; the kiosk never
+    uses it (it opens only the birth-date record)."""
+    return r.pin_b[:6].encode()
+
+
+def _face_ap(w: _Writer, r: DemoResident, issuer: str) -> Application:
+    """Card-face AP (券面事項確認AP): EF 0001..0005, key EFs 0011 / 0012 / 0013."""
     from kiosk.devices.card.virtual.faceimages import text_png
 
-    spki = card_key.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    p1 = tlv.encode(0xDF22, _ymd(r.birth_date)) + tlv.encode(0xDF23, r.sex.encode())
-    p1 += tlv.encode(0xDF24, spki)
-    p2 = tlv.encode(0xDF25, text_png(r.name)) + tlv.encode(0xDF26, text_png(r.address))
-    p3 = tlv.encode(0xDF27, photo_jp2(r))
+    named, chip = _chip_key(r, "face")
+    key_tlvs = rsa_key_tlvs(named.public_key())  # DF24: two TLVs, not a SubjectPublicKeyInfo
+    p1 = ber(0xDF22, _ymd(r.birth_date)) + ber(0xDF23, r.sex.encode()) + ber(0xDF24, key_tlvs)
+    p2 = ber(0xDF25, text_png(r.name)) + ber(0xDF26, text_png(r.address))
+    p3 = ber(0xDF27, photo_jp2(r))
     signed = hashlib.sha256(p1).digest() + hashlib.sha256(p2).digest() + hashlib.sha256(p3).digest()
-    df28 = tlv.encode(0xDF28, cvc.sign(testca.ap_key("face", issuer), signed))
-    tail = tlv.encode(0xDF29, _ymd(r.card_expiry)) + tlv.encode(0xDF2A, text_png(r.security_code))
+    ap_key = testca.ap_key("face", issuer)
+    df28 = ber(0xDF28, sign(ap_key, signed))  # DF29 and DF2A are not signed
+    tail = ber(0xDF29, _ymd(r.card_expiry)) + ber(0xDF2A, text_png(r.security_code))
     parts = [p1, p2, p3, df28, tail]
-    face = tlv.encode(0xFF20, tlv.encode(0xDF21, _offsets(parts)) + b"".join(parts))
-    pin_b = 0x0012
-    # a clone carries the genuine data (DF24 names the genuine key) but cannot hold that key
-    ia_key = derived_key(f"clone/{r.id}") if r.cloned else card_key
-    age = tlv.encode(0xFF40, tlv.encode(0xDF41, b"\x01"))
-    ap_info = tlv.encode(0xFF30, tlv.encode(0xDF34, b"131016"))
+    face = ber(0xFF20, ber(0xDF21, _offsets(parts)) + b"".join(parts))
+    df11 = _ymd(r.birth_date)
+    df13 = sign(ap_key, w.signed_part(0xDF11, df11) + w.signed_part(0xDF12, key_tlvs))
+    birth = ber(0xFF10, ber(0xDF11, df11) + ber(0xDF12, key_tlvs) + ber(0xDF13, df13))
+    number_image = ber(0xFF40, ber(0xDF41, text_png(_fake_number(r).decode())))
     return Application(
         AID_FACE,
         files={
-            0x0001: ElementaryFile(_pad(age)),
-            0x0002: ElementaryFile(_pad(face, 128), frozenset({pin_b})),
-            0x0003: ElementaryFile(_pad(ap_info)),
-            0x0004: ElementaryFile(_pad(testca.ap_certificate("face", issuer))),
-            0x0005: ElementaryFile(_pad(tlv.encode(0xFF50, b"")), never=True),
+            0x0001: w.file(birth, FACE_BIRTH_KEY),
+            0x0002: w.file(face, FACE_PIN_B, FACE_PIN_A, extra=64),
+            0x0003: w.file(ber(0xFF30, ber(0xDF34, b"131016"))),  # AP info: municipality code
+            0x0004: w.file(testca.ap_certificate("face", issuer, w.profile.signed_over)),
+            0x0005: w.file(number_image, FACE_PIN_A),  # the rendered My Number: 照合番号A only
         },
-        keys={pin_b: Key(r.pin_b.encode(), r.pin_b_tries, r.pin_b_tries)},
-        internal_auth_key=ia_key,
+        keys={
+            FACE_BIRTH_KEY: Key(birth_key_secret(r), 10, 10),
+            FACE_PIN_B: Key(r.pin_b.encode(), r.pin_b_tries, r.pin_b_tries),
+            FACE_PIN_A: Key(_fake_number(r), 10, 10),
+        },
+        internal_auth_key=chip,
     )
 
 
-def _jpki_ap(r: DemoResident) -> Application:
+def _jpki_ap(w: _Writer, r: DemoResident) -> Application:
     user_key = derived_key(f"jpki/{r.id}")
     sign_key = derived_key("jpki-sign/demo")  # never used by the kiosk: one key for all cards
     # JPKI certificates run to the fifth birthday after issue, or to the card's expiry
@@ -212,9 +252,9 @@ def _jpki_ap(r: DemoResident) -> Application:
     return Application(
         AID_JPKI,
         files={
-            0x0006: ElementaryFile(_pad(b"JPKIAPICCTOKEN2 ".ljust(32, b" "), 0)),
-            0x000A: ElementaryFile(_pad(der, 128)),
-            0x000B: ElementaryFile(_pad(ca_der, 128)),
+            0x0006: w.file(b"JPKIAPICCTOKEN2 ".ljust(32, b" ")),
+            0x000A: w.file(der, extra=64),
+            0x000B: w.file(ca_der, extra=64),
         },
         keys={
             auth_pin: Key(r.jpki_pin.encode(), 3, r.jpki_pin_tries),

@@ -13,6 +13,7 @@ from kiosk.devices.card.virtual.card import (
     VirtualOtherCard,
     VirtualStaffCard,
 )
+from kiosk.devices.card.virtual.profile import DEFAULT, CardProfile
 from kiosk.devices.card.virtual.residents import demo_resident
 from kiosk.devices.card.vpcd import DEFAULT_PORT, VpcdLink
 
@@ -35,10 +36,12 @@ class VirtualCardSlot:
         port: int = DEFAULT_PORT,
         host: str = "127.0.0.1",
         on_apdu: Callable[[bytes, bytes], None] | None = None,
+        profile: CardProfile = DEFAULT,
     ) -> None:
         self.port = port
         self.host = host
         self.on_apdu = on_apdu
+        self.profile = profile  # the layout of the My Number cards this slot makes
         self._cards: dict[str, VirtualCard] = {}
         self._link: VpcdLink | None = None
         self._inserted: str | None = None
@@ -55,6 +58,14 @@ class VirtualCardSlot:
         """The resident id of the card in the slot, or None."""
         return self._inserted
 
+    def use_profile(self, profile: CardProfile) -> None:
+        """Make the next cards in `profile`; cards already made are dropped (and the card in
+        the slot taken out), so no reading mixes two layouts."""
+        with self._lock:
+            self.remove()
+            self.profile = profile
+            self._cards.clear()
+
     def card(self, resident_id: str) -> VirtualCard:
         """The resident's card (built on first use, 1-3 s: RSA keys and a JPEG 2000 photo)."""
         with self._lock:
@@ -66,7 +77,7 @@ class VirtualCardSlot:
                 elif r.kind == "staff":
                     found = VirtualStaffCard(bytes.fromhex(r.card_uid))
                 else:
-                    found = VirtualMyNumberCard(image.build(r), self._trace)
+                    found = VirtualMyNumberCard(image.build(r, self.profile), self._trace)
                 self._cards[resident_id] = found
             return found
 
