@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
+import sys
 from pathlib import Path
 
 import pytest
 
-from kiosk import wareki
+from kiosk import cli, wareki
 from kiosk.devices.card.errors import TrustTableError
 from kiosk.devices.card.trust import DEMO_TABLE, TrustTable, resolve
 from kiosk.devices.card.virtual import DemoResident, list_demo_residents
@@ -86,6 +88,96 @@ def test_bad_trust_table_says_where(tmp_path: Path, text: str, complaint: str) -
         TrustTable.load(f)
     assert complaint in e.value.detail and str(f) in e.value.detail
     assert e.value.exit_code == 2
+
+
+KEY_ID = "00" * 16
+GOOD_N = f"{issuer_key().public_key().public_numbers().n:x}"
+
+
+def issuer_entry(**fields: str) -> str:
+    entry = {"key_id": f"'{KEY_ID}'", "modulus": f"'{GOOD_N}'", **fields}
+    return "[[issuer]]\n" + "".join(f"{k} = {v}\n" for k, v in entry.items())
+
+
+@pytest.mark.parametrize(
+    ("data", "complaint"),
+    [
+        (issuer_entry(modulus="'1ffff'"), "issuer[0]: the key: a 17-bit modulus"),
+        (issuer_entry(modulus=f"'{GOOD_N[:-1]}c'"), "issuer[0]: the key: the modulus is even"),
+        (issuer_entry(modulus=f"'-{GOOD_N}'"), "issuer[0]: modulus must be hex digits"),
+        (issuer_entry(modulus="'0'"), "issuer[0]: the key: a 0-bit modulus"),
+        (issuer_entry(modulus="1234"), "issuer[0]: modulus must be a string"),
+        (issuer_entry(exponent="-3"), "issuer[0]: the key: -3 is not a usable RSA exponent"),
+        (issuer_entry(exponent="0"), "issuer[0]: the key: 0 is not a usable RSA exponent"),
+        (issuer_entry(exponent="true"), "issuer[0]: exponent must be an integer"),
+        (issuer_entry(colour="'red'"), "issuer[0]: unknown key 'colour'"),
+        (issuer_entry(name="3"), "issuer[0]: name must be a string"),
+        (issuer_entry() + issuer_entry(), "issuer[1]: key_id 0000"),
+        ("[[jpki_ca]]\nname = 'x'\ncolour = 'red'\n", "jpki_ca[0]: unknown key 'colour'"),
+        ("[[jpki_ca]]\ncertificate = 5\n", "jpki_ca[0]: certificate must be a string"),
+        ("version = true\n", "version must be 1"),
+    ],
+    ids=[
+        "17-bit",
+        "even",
+        "negative",
+        "zero",
+        "not-a-string",
+        "negative-e",
+        "zero-e",
+        "bool-e",
+        "unknown-issuer-key",
+        "name-type",
+        "twice",
+        "unknown-ca-key",
+        "ca-type",
+        "bool-version",
+    ],
+)
+def test_trust_table_hygiene_names_file_and_entry(
+    tmp_path: Path, data: str, complaint: str
+) -> None:
+    f = tmp_path / "trust.toml"
+    f.write_text(data, encoding="utf-8")
+    with pytest.raises(TrustTableError) as e:
+        TrustTable.load(f)
+    assert e.value.detail.startswith(f"{f}: ") and complaint in e.value.detail
+    assert e.value.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("data", "complaint"),
+    [
+        (b"# \xff\xfe\nversion = 1\n", "not UTF-8 text (byte 2)"),
+        (b"x = " + b"[" * 5000 + b"]" * 5000 + b"\n", "nested too deeply"),
+        (b"x = " + b"{a = " * 3000 + b"1" + b"}" * 3000 + b"\n", "nested too deeply"),
+    ],
+    ids=["non-utf-8", "deep-arrays", "deep-tables"],
+)
+def test_undecodable_trust_table_is_refused_not_a_traceback(
+    tmp_path: Path, data: bytes, complaint: str
+) -> None:
+    f = tmp_path / "trust.toml"
+    f.write_bytes(data)
+    with pytest.raises(TrustTableError) as e:
+        TrustTable.load(f)
+    assert e.value.detail == f"{f}: {complaint}" or e.value.detail.startswith(f"{f}: {complaint}")
+
+
+def test_a_bad_trust_table_stops_kiosk_card_read_with_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+
+    table = tmp_path / "trust.toml"
+    table.write_text(issuer_entry(modulus="'1ffff'"), encoding="utf-8")
+    config = tmp_path / "kiosk.toml"
+    config.write_text(f"[card]\ntrust_table = '{table}'\n", encoding="utf-8")
+    argv = ["--config", str(config), "--data-dir", str(tmp_path / "d"), "card", "read",
+            "--pin-stdin", "--json"]  # fmt: skip
+    monkeypatch.setattr(sys, "stdin", io.StringIO("1234\n"))
+    code = cli.main(argv)
+    err = capsys.readouterr().err
+    assert code == 2 and f"{table}: issuer[0]" in err and "17-bit" in err
 
 
 def test_missing_trust_table_is_a_known_error(tmp_path: Path) -> None:
