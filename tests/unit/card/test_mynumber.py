@@ -294,3 +294,92 @@ def test_card_without_short_ef_addressing_is_read_by_select(demo_trust: TrustTab
     assert reading.integrity is Integrity.OK and reading.internal_auth is InternalAuth.OK
     selects = [c for c in trace.commands if c.ins == 0xA4 and c.p1 == 0x02]
     assert {int.from_bytes(c.data, "big") for c in selects} == {0x02, 0x03, 0x04, 0x12, 0x15}
+
+
+def test_pin_path_challenges_the_card_in_the_text_ap(
+    demo_trust: TrustTable, profile: CardProfile
+) -> None:
+    card, trace = card_for("hanako", demo_trust, profile)
+    reading = card.read(pin="1234")
+    assert reading.internal_auth is InternalAuth.OK and reading.face is None
+    aps = [c.data for c in trace.commands if c.ins == 0xA4 and c.p1 == 0x04]
+    assert aps == [AID_TEXT]  # the card-face AP is never opened on the PIN path
+    sent = [(c.ins, c.p1) for c in trace.commands]
+    assert (0xB0, 0x87) in sent  # EF 0007 read by its short EF id
+    assert sent[-2:] == [(0x84, 0x00), (0x2A, 0x00)]  # GET CHALLENGE, INTERNAL AUTHENTICATE
+
+
+@pytest.mark.parametrize("pin_path", [True, False], ids=["pin", "pin-b"])
+def test_a_clone_fails_internal_authentication_on_both_paths(
+    demo_trust: TrustTable, profile: CardProfile, pin_path: bool
+) -> None:
+    r = demo_resident("cloned")
+    card, _ = card_for("cloned", demo_trust, profile)
+    reading = card.read(pin=r.pin) if pin_path else card.read(pin_b=r.pin_b)
+    assert reading.integrity is Integrity.OK  # the right data, signed by the issuer
+    assert reading.internal_auth is InternalAuth.FAILED  # but another private key
+    with pytest.raises(InternalAuthFailed):
+        reading.require_genuine(TODAY)
+
+
+@pytest.mark.parametrize("pin_path", [True, False], ids=["pin", "pin-b"])
+def test_which_signature_scope_held_is_reported(
+    demo_trust: TrustTable, profile: CardProfile, pin_path: bool
+) -> None:
+    r = demo_resident("hanako")
+    card, _ = card_for("hanako", demo_trust, profile)
+    reading = card.read(pin=r.pin) if pin_path else card.read(pin_b=r.pin_b)
+    assert reading.integrity is Integrity.OK and reading.internal_auth is InternalAuth.OK
+    assert reading.cvc_signed_over == profile.signed_over
+    assert reading.auth_key_signed_over == (profile.signed_over if pin_path else None)
+
+
+def test_a_key_record_changed_after_signing_fails(
+    demo_trust: TrustTable, profile: CardProfile
+) -> None:
+    """DF51 swapped for another key (a cloner's own): DF52 no longer holds in either scope."""
+    card, trace = card_for("hanako", demo_trust, profile)
+    chip = card.transport.card  # type: ignore[attr-defined]
+    other = virtual_card("taro", profile=profile).image.applications[AID_TEXT].files[7]
+    df51_mine = chip.image.applications[AID_TEXT].files[7].data[5:270]
+    df51_other = other.data[5:270]
+    assert df51_mine[:2] == b"\xdf\x51" and df51_mine != df51_other
+    ef = chip.image.applications[AID_TEXT].files[7]
+    ef.data = ef.data.replace(df51_mine, df51_other)
+    reading = card.read(pin="1234")
+    assert reading.integrity is Integrity.FAILED
+    assert reading.internal_auth is InternalAuth.NOT_CHECKED  # no trusted key to check with
+    assert not any(c.ins == 0x2A for c in trace.commands)
+    with pytest.raises(CardTampered):
+        reading.require_genuine(TODAY)
+
+
+def test_a_card_without_its_key_record_fails_internal_authentication(
+    demo_trust: TrustTable, profile: CardProfile
+) -> None:
+    """A copy that leaves EF 0007 out cannot dodge the check: no key is a failed check."""
+    card, _ = card_for("hanako", demo_trust, profile)
+    del card.transport.card.image.applications[AID_TEXT].files[7]  # type: ignore[attr-defined]
+    reading = card.read(pin="1234")
+    assert reading.integrity is Integrity.OK
+    assert reading.internal_auth is InternalAuth.FAILED
+
+
+def test_untrusted_issuer_is_not_checked_further(profile: CardProfile) -> None:
+    for pin_path in (True, False):
+        card, _ = card_for("hanako", TrustTable(), profile)
+        r = demo_resident("hanako")
+        reading = card.read(pin=r.pin) if pin_path else card.read(pin_b=r.pin_b)
+        assert reading.integrity is Integrity.UNTRUSTED_ISSUER
+        assert reading.internal_auth is InternalAuth.NOT_CHECKED
+        assert reading.cvc_signed_over is None
+
+
+@pytest.mark.parametrize("pin_path", [True, False], ids=["pin", "pin-b"])
+def test_tampered_data_fails_on_both_paths(
+    demo_trust: TrustTable, profile: CardProfile, pin_path: bool
+) -> None:
+    r = demo_resident("tampered")
+    card, _ = card_for("tampered", demo_trust, profile)
+    reading = card.read(pin=r.pin) if pin_path else card.read(pin_b=r.pin_b)
+    assert reading.integrity is Integrity.FAILED
