@@ -49,3 +49,34 @@ def virtual_card(
 ) -> VirtualMyNumberCard:
     """A fresh card for a demo resident (keys are cached, so this is quick after the first)."""
     return VirtualMyNumberCard(card_image.build(demo_resident(resident_id), profile), trace)
+
+
+def touched_files(commands: list[Command]) -> list[tuple[bytes, str, int]]:
+    """(AP, what, file or key id) for each SELECT EF, READ BINARY and VERIFY, in order."""
+    ap, current = b"", -1
+    out = []
+    for c in commands:
+        if c.ins == 0xA4 and c.p1 == 0x04:
+            ap, current = c.data, -1
+        elif c.ins == 0xA4 and c.p1 == 0x02:
+            current = int.from_bytes(c.data, "big")
+            out.append((ap, "select", current))
+        elif c.ins == 0xB0:
+            if c.p1 & 0x80:
+                current = c.p1 & 0x1F
+            out.append((ap, "read", current))
+        elif c.ins == 0x20:
+            out.append((ap, "verify", c.p2 & 0x1F if c.p2 != 0x80 else current))
+    return out
+
+
+def assert_my_number_untouched(commands: list[Command]) -> None:
+    """No SELECT, READ or VERIFY of the My Number files or 照合番号A's key EFs in the trace;
+    only 4-digit PINs and 14-digit 照合番号B in VERIFY."""
+    from kiosk.devices.card.mynumber import FORBIDDEN_FILES, FORBIDDEN_KEYS
+
+    touched = touched_files(commands)
+    assert touched, "an empty trace proves nothing"
+    for ap, what, fid in touched:
+        assert (ap, fid) not in FORBIDDEN_FILES | FORBIDDEN_KEYS, f"{what} {fid:04X} {ap.hex()}"
+    assert all(len(c.data) in (4, 14) for c in commands if c.ins == 0x20 and c.data)

@@ -9,13 +9,21 @@ import pytest
 
 from kiosk.devices.card.errors import CardExpired, CardTampered, InternalAuthFailed, UntrustedIssuer
 from kiosk.devices.card.trust import TrustTable
-from kiosk.devices.card.virtual import VirtualCardSlot
+from kiosk.devices.card.virtual import VirtualCardSlot, demo_resident
 from kiosk.flows.card_access import CardOnReader
 from kiosk.flows.ports import WrongSecret
+from tests.helpers.card import ALL_PROFILES, PROFILE_IDS
 
 pytestmark = pytest.mark.pcscd
 
 TODAY = date(2026, 11, 22)
+
+
+@pytest.fixture(params=ALL_PROFILES, ids=PROFILE_IDS)
+def card_slot(card_slot: VirtualCardSlot, request: pytest.FixtureRequest) -> VirtualCardSlot:
+    """The pcscd slot, making cards in each profile in turn: every test runs on both."""
+    card_slot.use_profile(request.param)
+    return card_slot
 
 
 @pytest.fixture
@@ -77,11 +85,19 @@ def test_blocked_card_says_zero(port_for) -> None:  # type: ignore[no-untyped-de
     ],
 )
 def test_faults_are_typed(port_for, resident: str, pin_b: str | None, fault: type) -> None:  # type: ignore[no-untyped-def]
-    from kiosk.devices.card.virtual import demo_resident
-
     card = port_for(resident)
     with pytest.raises(fault):
         card.open_with_pin_b(pin_b or demo_resident(resident).pin_b)
+
+
+@pytest.mark.parametrize(
+    ("resident", "fault"), [("tampered", CardTampered), ("cloned", InternalAuthFailed)]
+)
+def test_pin_path_faults_are_typed(port_for, resident: str, fault: type) -> None:  # type: ignore[no-untyped-def]
+    """A clone read with its PIN is caught too: the text AP is challenged after the PIN."""
+    card = port_for(resident)
+    with pytest.raises(fault):
+        card.open_with_pin(demo_resident(resident).pin)
 
 
 def test_unknown_issuer(port_for) -> None:  # type: ignore[no-untyped-def]

@@ -17,19 +17,29 @@ from pathlib import Path
 import pytest
 
 from kiosk import cli
+from kiosk.devices.card.apdu import Command
 from kiosk.devices.card.errors import CardRemoved, ReaderGone
-from kiosk.devices.card.mynumber import Credential, MyNumberCard
+from kiosk.devices.card.mynumber import Credential, InternalAuth, MyNumberCard
 from kiosk.devices.card.reader import open_my_number_card
-from kiosk.devices.card.transport import AID_FACE
+from kiosk.devices.card.transport import AID_FACE, AID_TEXT
 from kiosk.devices.card.trust import TrustTable
-from kiosk.devices.card.virtual import VirtualCardSlot, demo_resident
+from kiosk.devices.card.virtual import VirtualCardSlot, VirtualMyNumberCard, demo_resident
 from kiosk.devices.card.virtual.image import _fake_number
 from tests.conftest import REPO
+from tests.helpers.card import ALL_PROFILES, PROFILE_IDS, ApduTrace, assert_my_number_untouched
 
 pytestmark = pytest.mark.pcscd
 
 ISSUE_FIELDS = {"name", "address", "birth_date", "sex", "card_expiry", "photo_format",
-                "photo_bytes", "integrity", "internal_auth", "apdus"}  # fmt: skip
+                "photo_bytes", "integrity", "internal_auth", "cvc_signed_over",
+                "auth_key_signed_over", "apdus"}  # fmt: skip
+
+
+@pytest.fixture(params=ALL_PROFILES, ids=PROFILE_IDS)
+def card_slot(card_slot: VirtualCardSlot, request: pytest.FixtureRequest) -> VirtualCardSlot:
+    """The pcscd slot, making cards in each profile in turn: every test runs on both."""
+    card_slot.use_profile(request.param)
+    return card_slot
 
 
 def kiosk_read(
@@ -39,12 +49,15 @@ def kiosk_read(
     slot: VirtualCardSlot,
     secret: str,
     *extra: str,
+    demo: bool = True,
 ) -> tuple[int, dict[str, object]]:
-    """`kiosk card read` in this process, as a clerk would run it; (exit code, its JSON)."""
+    """`kiosk card read` in this process, as a clerk would run it; (exit code, its JSON).
+
+    `demo` trusts the test CA; without it no issuer is trusted (a site with an empty table)."""
     how = "--pin-b-stdin" if len(secret) == 14 else "--pin-stdin"
     monkeypatch.setattr(sys, "stdin", io.StringIO(secret + "\n"))
     argv = ["--data-dir", str(data_dir), "card", "read", "--reader", slot.reader_name, how,
-            "--demo", "--json", *extra]  # fmt: skip
+            *(["--demo"] if demo else []), "--json", *extra]  # fmt: skip
     code = cli.main(argv)
     out = capsys.readouterr().out
     return code, json.loads(out)
@@ -65,8 +78,8 @@ def read_card(
     data_dir: Path,
     card_slot: VirtualCardSlot,
 ) -> Reader:
-    def run(secret: str, *extra: str) -> tuple[int, dict[str, object]]:
-        return kiosk_read(monkeypatch, capsys, data_dir, card_slot, secret, *extra)
+    def run(secret: str, *extra: str, demo: bool = True) -> tuple[int, dict[str, object]]:
+        return kiosk_read(monkeypatch, capsys, data_dir, card_slot, secret, *extra, demo=demo)
 
     return run
 
@@ -74,6 +87,8 @@ def read_card(
 def test_valid_card_reads_with_exactly_the_issue_fields(
     card_slot: VirtualCardSlot, read_card: Reader
 ) -> None:
+    trace = ApduTrace()
+    card_slot.on_apdu = trace
     insert(card_slot, "hanako")
     code, out = read_card(demo_resident("hanako").pin_b)
     assert code == 0
@@ -81,15 +96,46 @@ def test_valid_card_reads_with_exactly_the_issue_fields(
     assert out["name"] == "山田　花子" and out["birth_date"] == "1941-03-05"
     assert out["card_expiry"] == "2033-03-05" and out["photo_format"] == "jp2"
     assert out["integrity"] == "ok" and out["internal_auth"] == "ok"
-    assert isinstance(out["apdus"], int) and 10 < out["apdus"] < 30
+    assert out["cvc_signed_over"] == card_slot.profile.signed_over
+    assert out["auth_key_signed_over"] is None  # EF 0007 is the PIN path's
+    assert isinstance(out["apdus"], int) and 10 < out["apdus"] < 50
     number = _fake_number(demo_resident("hanako")).decode()  # what EF 0001 of this card holds
     assert number not in json.dumps(out)
+    assert_my_number_untouched([Command.decode(c) for c, _ in trace.exchanges])
+
+
+def test_pin_path_reads_and_authenticates_the_card(
+    card_slot: VirtualCardSlot, read_card: Reader
+) -> None:
+    trace = ApduTrace()
+    card_slot.on_apdu = trace
+    insert(card_slot, "hanako")
+    code, out = read_card("1234")
+    assert code == 0 and set(out) == ISSUE_FIELDS | {"ok"}
+    assert out["name"] == "山田　花子" and out["birth_date"] == "1941-03-05"
+    assert out["integrity"] == "ok" and out["internal_auth"] == "ok"
+    assert out["photo_format"] is None  # the PIN does not open the card face
+    assert out["cvc_signed_over"] == out["auth_key_signed_over"] == card_slot.profile.signed_over
+    commands = [Command.decode(c) for c, _ in trace.exchanges]
+    assert_my_number_untouched(commands)
+    assert [c.ins for c in commands][-2:] == [0x84, 0x2A]  # challenged in the text AP
+
+
+@pytest.mark.parametrize("secret", ["1234", "16030520332285"], ids=["pin", "pin-b"])
+def test_without_its_issuer_the_card_is_untrusted(
+    card_slot: VirtualCardSlot, read_card: Reader, secret: str
+) -> None:
+    insert(card_slot, "hanako")
+    code, out = read_card(secret, demo=False)
+    assert code == 1 and out["error"] == "card.untrusted_issuer"
+    assert out["integrity"] == "untrusted-issuer" and out["internal_auth"] == "not-checked"
+    assert out["name"] == "山田　花子"  # read, shown to staff, not trusted
 
 
 def test_name_outside_common_sets(card_slot: VirtualCardSlot, read_card: Reader) -> None:
     insert(card_slot, "yoshio")
     code, out = read_card("5555")
-    assert code == 0 and out["name"] == "髙橋　𠮷男" and out["internal_auth"] == "not-checked"
+    assert code == 0 and out["name"] == "髙橋　𠮷男" and out["internal_auth"] == "ok"
 
 
 def test_blocked_pin(card_slot: VirtualCardSlot, read_card: Reader) -> None:
@@ -102,6 +148,8 @@ def test_one_try_left_needs_staff(card_slot: VirtualCardSlot, read_card: Reader)
     insert(card_slot, "taro")
     code, out = read_card("4321")
     assert code == 1 and out["error"] == "card.one_try_left"
+    chip = card_slot.card("taro")
+    assert isinstance(chip, VirtualMyNumberCard) and chip.tries(AID_TEXT, 0x11) == 1  # unspent
     code, out = read_card("4321", "--staff-override")
     assert code == 0 and out["name"] == "佐藤　太郎"
 
@@ -112,15 +160,17 @@ def test_expired_card(card_slot: VirtualCardSlot, read_card: Reader) -> None:
     assert code == 1 and out["error"] == "card.expired" and out["card_expiry"] == "2025-04-02"
 
 
-def test_tampered_card(card_slot: VirtualCardSlot, read_card: Reader) -> None:
+@pytest.mark.parametrize("path", ["pin", "pin_b"])
+def test_tampered_card(card_slot: VirtualCardSlot, read_card: Reader, path: str) -> None:
     insert(card_slot, "tampered")
-    code, out = read_card(demo_resident("tampered").pin_b)
+    code, out = read_card(getattr(demo_resident("tampered"), path))
     assert code == 1 and out["error"] == "card.tampered" and out["integrity"] == "failed"
 
 
-def test_cloned_card(card_slot: VirtualCardSlot, read_card: Reader) -> None:
+@pytest.mark.parametrize("path", ["pin", "pin_b"])
+def test_cloned_card(card_slot: VirtualCardSlot, read_card: Reader, path: str) -> None:
     insert(card_slot, "cloned")
-    code, out = read_card(demo_resident("cloned").pin_b)
+    code, out = read_card(getattr(demo_resident("cloned"), path))
     assert code == 1 and out["error"] == "card.internal_auth_failed"
     assert out["internal_auth"] == "failed" and out["integrity"] == "ok"
 
@@ -170,7 +220,7 @@ def test_card_removed_mid_read_loses_nothing(card_slot: VirtualCardSlot) -> None
     with open_my_number_card(card_slot.reader_name) as transport:
         card = MyNumberCard(transport, trust)
         assert card.tries(Credential.FACE_PIN_B).left == 10
-        assert card.read(pin_b=resident.pin_b).internal_auth is True
+        assert card.read(pin_b=resident.pin_b).internal_auth is InternalAuth.OK
 
 
 def test_pcscd_not_running_says_how_to_start_it(tmp_path: Path) -> None:

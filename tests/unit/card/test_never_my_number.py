@@ -21,29 +21,10 @@ from kiosk.devices.card.transport import AID_FACE, AID_JPKI, AID_TEXT
 from kiosk.devices.card.trust import TrustTable
 from kiosk.devices.card.virtual import DemoResident, list_demo_residents
 from kiosk.devices.card.virtual.profile import CardProfile
-from tests.helpers.card import ApduTrace, DirectLink, virtual_card
+from tests.helpers.card import ApduTrace, DirectLink, touched_files, virtual_card
 
 MY_NUMBER_RESIDENTS = [r for r in list_demo_residents() if r.kind == "mynumber"]
 ALLOWED_KEYS = {AID_TEXT: {0x11, 0x15}, AID_FACE: {0x12}, AID_JPKI: {0x18, 0x1B}}
-
-
-def touched_files(commands: list[Command]) -> list[tuple[bytes, str, int]]:
-    """(AP, what, file or key id) for each SELECT EF, READ BINARY and VERIFY, in order."""
-    ap, current = b"", -1
-    out = []
-    for c in commands:
-        if c.ins == 0xA4 and c.p1 == 0x04:
-            ap, current = c.data, -1
-        elif c.ins == 0xA4 and c.p1 == 0x02:
-            current = int.from_bytes(c.data, "big")
-            out.append((ap, "select", current))
-        elif c.ins == 0xB0:
-            if c.p1 & 0x80:
-                current = c.p1 & 0x1F
-            out.append((ap, "read", current))
-        elif c.ins == 0x20:
-            out.append((ap, "verify", c.p2 & 0x1F if c.p2 != 0x80 else current))
-    return out
 
 
 def run_every_operation(card: MyNumberCard, pin: str, pin_b: str, jpki_pin: str) -> None:
