@@ -12,10 +12,12 @@ from pytestqt.qtbot import QtBot
 
 from kiosk.app import Kiosk
 from kiosk.config import CardSettings, Settings, UiSettings
+from kiosk.devices.card.virtual.profile import CardProfile
 from kiosk.devices.card.virtual.slot import vpcd_reader_name
 from kiosk.flows.session import Page
 from kiosk.paths import DataDir
 from kiosk.ui.i18n import Translations
+from tests.helpers.card import ALL_PROFILES, PROFILE_IDS
 from tests.helpers.pcscd import VPCD_PORTS, _reader_is_empty
 
 pytestmark = pytest.mark.pcscd
@@ -56,11 +58,14 @@ def test_a_card_that_is_not_a_my_number_card_goes_to_a_person(qtbot: QtBot, kios
 @pytest.mark.parametrize(
     ("scene", "proven"), [("face.demo.resident", True), ("face.demo.printed_photo", False)]
 )
+@pytest.mark.parametrize("profile", ALL_PROFILES, ids=PROFILE_IDS)
 def test_face_path_with_the_demo_camera(
-    qtbot: QtBot, kiosk: Kiosk, scene: str, proven: bool
+    qtbot: QtBot, kiosk: Kiosk, scene: str, proven: bool, profile: CardProfile
 ) -> None:
-    """照合番号B opens the card face; the live face is matched against the chip's photo."""
-    assert kiosk.tray is not None
+    """照合番号B opens the card face; the live face is matched against the chip's photo.
+    On each card profile: the kiosk reads every layout the public record allows."""
+    assert kiosk.tray is not None and kiosk.slot is not None
+    kiosk.slot.use_profile(profile)
     kiosk.tray.select("hanako")
     kiosk.tray.insert_selected()
     qtbot.waitUntil(lambda: kiosk.session.page is Page.CHOOSE_METHOD, timeout=20_000)
