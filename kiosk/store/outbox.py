@@ -46,6 +46,18 @@ def backoff(attempts: int, base_s: int, max_s: int) -> timedelta:
     return timedelta(seconds=min(max_s, base_s * (2 ** max(0, attempts - 1))))
 
 
+def audit_head_document(kiosk_id: str, seq: int, hash_: str, signature: bytes) -> bytes:
+    """The signed audit head a sink shows the back office after each sync round."""
+    return json.dumps(
+        {"kiosk_id": kiosk_id, "seq": seq, "hash": hash_,
+         "signature": base64.b64encode(signature).decode("ascii")},
+        sort_keys=True,
+    ).encode("ascii")  # fmt: skip
+
+
+AUDIT_HEAD_FILE = "audit-head.json"
+
+
 class Sink(Protocol):
     """Delivers one signed document. Raises `DeliveryFailed` (retryable or not)."""
 
@@ -100,6 +112,25 @@ class FolderSink:
             known = from_os(e)
             detail = f"folder sink: {known.message_id if known else type(e).__name__}"
             raise DeliveryFailed(f"{detail} errno {e.errno}", retryable=True) from None
+
+    def witness(self, head: bytes) -> bool:
+        """Write the signed audit head as `audit-head.json` (0600); the importer checks it."""
+        final = self.folder / AUDIT_HEAD_FILE
+        tmp = self.folder / f".{AUDIT_HEAD_FILE}.{os.getpid()}.part"
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                os.write(fd, head)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(tmp, final)
+        except OSError as e:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise DeliveryFailed(f"folder sink: audit head errno {e.errno}") from None
+        return True  # a folder cannot answer; the back office flags a rollback on import
 
 
 SEALED_FORMAT = "kiosk-sealed-drop.v1"
@@ -212,6 +243,35 @@ class HttpsSink:
         retry = status in (408, 425, 429) or status >= 500
         raise DeliveryFailed(f"https sink: HTTP {status}", retryable=retry)
 
+    @property
+    def witness_path(self) -> str:
+        """The sibling `…/audit-head` of the intake path (its last segment replaced)."""
+        path = self.path.split("?", 1)[0]
+        return path.rsplit("/", 1)[0] + "/audit-head"
+
+    def witness(self, head: bytes) -> bool:
+        """POST the signed audit head; False when the back office answers 409 (rollback/fork)."""
+        conn = http.client.HTTPSConnection(
+            self.host, self.port, context=self.context, timeout=self.timeout_s
+        )
+        try:
+            conn.request("POST", self.witness_path, body=head,
+                         headers={"Content-Type": "application/json"})  # fmt: skip
+            resp = conn.getresponse()
+            resp.read()
+            status = resp.status
+        except ssl.SSLError as e:
+            raise DeliveryFailed(f"https sink: TLS {e.reason or type(e).__name__}") from None
+        except (OSError, http.client.HTTPException) as e:
+            raise DeliveryFailed(f"https sink: {type(e).__name__}") from None
+        finally:
+            conn.close()
+        if status == 409:
+            return False
+        if 200 <= status < 300:
+            return True
+        raise DeliveryFailed(f"https sink: audit head HTTP {status}", retryable=True)
+
 
 class NoSink:
     """Keeps everything in the outbox (an outreach laptop synced by hand later)."""
@@ -245,10 +305,12 @@ def sink_from_settings(settings: SinkSettings, data: DataDir) -> Sink:
 
 
 __all__ = [
+    "AUDIT_HEAD_FILE",
     "FolderSink",
     "HttpsSink",
     "NoSink",
     "Sink",
+    "audit_head_document",
     "backoff",
     "check_idempotency_key",
     "load_recipient_key",

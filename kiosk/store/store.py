@@ -31,7 +31,7 @@ from kiosk.store import db as db_mod
 from kiosk.store.audit import AuditEntry, ChainReport
 from kiosk.store.errors import DeliveryFailed, KeyMissing, RecordUnreadable, StorageFull
 from kiosk.store.keys import KeyFile, KeySet, KeySource, open_sealed, seal, verify_signature
-from kiosk.store.outbox import Sink, backoff, check_idempotency_key
+from kiosk.store.outbox import Sink, audit_head_document, backoff, check_idempotency_key
 
 Clock = Callable[[], datetime]
 log = logging.getLogger("kiosk.store")
@@ -475,6 +475,7 @@ class Store:
                     {"reference": reference, "sink": sink.kind},
                 )  # fmt: skip
             delivered += 1
+        self._witness(sink)
         remaining = self.outbox_status(limit=0)
         if due:
             logs.event(
@@ -483,7 +484,37 @@ class Store:
             )  # fmt: skip
         return SyncReport(delivered, retry, held, remaining.pending + remaining.held, tuple(errors))
 
+    def _witness(self, sink: Sink) -> None:
+        """Show the signed audit head to the back office, which notices a rollback or fork."""
+        send = getattr(sink, "witness", None)
+        head = self.signed_audit_head()
+        if send is None or head is None:
+            return
+        try:
+            accepted = send(audit_head_document(self.settings.site.kiosk_id, *head))
+        except DeliveryFailed as e:  # the next round shows it again
+            logs.event(log, "audit.witness_unreachable", logging.WARNING, sink=sink.kind,
+                       detail=e.detail[:80])  # fmt: skip
+            return
+        if not accepted:
+            logs.event(log, "audit.witness_refused", logging.ERROR, sink=sink.kind)
+            with self._lock, self._write():
+                self._append_audit(
+                    "audit.witness", self.system_session, "system", (), "administration",
+                    {"outcome": "untrusted", "sink": sink.kind},
+                )  # fmt: skip
+
     # --- audit log -------------------------------------------------------------------------
+    def signed_audit_head(self) -> tuple[int, str, bytes] | None:
+        """(seq, hash, Ed25519 signature over `head_message`) of the newest entry, if any."""
+        with self._lock, db_mod.storage_errors():
+            head_text = self._meta("audit_head")
+            sig = self._meta("audit_head_signature")
+        if not head_text or not sig:
+            return None
+        seq, hash_ = head_text.split(":", 1)
+        return int(seq), hash_, base64.b64decode(sig)
+
     def audit(
         self,
         event: str,

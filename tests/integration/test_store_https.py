@@ -118,6 +118,7 @@ class BackOffice:
     posts: int = 0
     accepted: dict[str, bytes] = field(default_factory=dict)
     client_subjects: list[str] = field(default_factory=list)
+    heads: list[bytes] = field(default_factory=list)  # signed audit heads (witness)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -133,6 +134,13 @@ def back_office(pki: Pki) -> Iterator[BackOffice]:
             body = self.rfile.read(int(self.headers["Content-Length"]))
             key = self.headers.get("Idempotency-Key", "")
             cert = self.connection.getpeercert()  # type: ignore[attr-defined]
+            if self.path.endswith("/audit-head"):
+                with office.lock:
+                    office.heads.append(body)
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             with office.lock:
                 office.posts += 1
                 office.client_subjects.append(str(cert["subject"]) if cert else "")

@@ -105,8 +105,9 @@ def test_folder_sink_writes_whole_files_and_is_idempotent(tmp_path: Path) -> Non
         sink.deliver(document, r.idempotency_key, r.reference)
         assert store.sync(sink).delivered == 1
     files = sorted(p.name for p in drop.iterdir())
-    assert files == [f"{r.idempotency_key}.json"]  # one file, no leftovers of the temp name
-    assert (drop / files[0]).read_bytes() == document
+    # One file, no leftovers of the temp name; beside it the signed audit head of the round.
+    assert files == sorted([f"{r.idempotency_key}.json", "audit-head.json"])
+    assert (drop / f"{r.idempotency_key}.json").read_bytes() == document
 
 
 def test_folder_sink_on_a_full_disk_is_retryable(tmp_path: Path) -> None:
@@ -128,7 +129,8 @@ def test_cli_status_and_sync(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert main([*base, "outbox", "sync", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert (report["delivered"], report["remaining"], report["sink"]) == (2, 0, "folder")
-    assert len(list((tmp_path / "outbox").glob("*.json"))) == 2
+    drops = {p.name for p in (tmp_path / "outbox").glob("*.json")} - {"audit-head.json"}
+    assert len(drops) == 2
     assert main([*base, "outbox", "status", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["delivered"] == 2
 
