@@ -1,0 +1,1 @@
+"""The clerks' web UI (Japanese first, English): queue, request, survey, grade, issue."""
