@@ -134,6 +134,7 @@ def _servers(
         "access_log": False,  # paths and peers only, but the log stays free of request detail
         "lifespan": "on",
         "timeout_keep_alive": 5,
+        "timeout_graceful_shutdown": 3,
         "backlog": 1024,
     }
     out = []

@@ -19,6 +19,14 @@ from kiosk.paths import DataDir
 from kiosk.store import HttpsSink, Store, Submission, new_session_id
 
 
+@pytest.fixture(autouse=True)
+def _close_clients() -> Iterator[None]:
+    yield
+    from tests.backoffice.clerks import close_all
+
+    close_all()
+
+
 @pytest.fixture(scope="session")
 def pg() -> Iterator[PgSandbox]:
     sandbox = PgSandbox().start()
@@ -44,6 +52,9 @@ def service(dsn: str, pki: Pki, tmp_path: Path) -> Iterator[Service]:
     workdir.mkdir()
     svc = Service(service_settings(dsn, pki), workdir).start()
     yield svc
+    from tests.backoffice.clerks import close_all
+
+    close_all()  # open keep-alive connections would hold up the graceful stop
     svc.stop()
 
 
