@@ -36,7 +36,7 @@ HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self' "
     "'unsafe-inline'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",  # no-referrer would make form posts say Origin: null
     "Cache-Control": "no-store",
     "Strict-Transport-Security": "max-age=31536000",
     "X-Frame-Options": "DENY",
