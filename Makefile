@@ -8,12 +8,13 @@ BIN := $(VENV)/bin
 STAMPS := .stamps
 export QT_QPA_FONTDIR ?=
 
-.PHONY: run run-xvfb test lint check-layers pytest bench fuzz package setup translations clean help
+.PHONY: run run-xvfb backoffice test lint check-layers pytest bench fuzz package setup translations clean help
 
 help:
 	@echo "make run    install what is missing, then start the kiosk (demo mode without reader/camera)"
 	@echo "make test   install what is missing, then run every check"
 	@echo "make bench  run the benchmarks (JSON in bench/results/)"
+	@echo "make backoffice  the city's back office on a local PostgreSQL (docs/backoffice.md)"
 
 setup: $(STAMPS)/system $(STAMPS)/venv $(STAMPS)/faces translations
 
@@ -42,13 +43,17 @@ translations: $(STAMPS)/venv
 run: setup
 	@$(BIN)/kiosk run $(ARGS)
 
+# The back office: PostgreSQL cluster in .backoffice/, migrations, a demo kiosk, the service.
+backoffice: setup
+	@$(BIN)/python -m backoffice up $(ARGS)
+
 # The kiosk on a virtual 1080p display, for machines without a screen.
 run-xvfb: setup
 	@xvfb-run -a -s "-screen 0 1920x1080x24" $(BIN)/kiosk run $(ARGS)
 
 lint: setup
-	$(BIN)/ruff check kiosk tests bench packaging
-	$(BIN)/ruff format --check kiosk tests bench packaging
+	$(BIN)/ruff check kiosk backoffice tests bench packaging
+	$(BIN)/ruff format --check kiosk backoffice tests bench packaging
 	$(BIN)/mypy
 
 check-layers: setup

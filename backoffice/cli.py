@@ -16,7 +16,8 @@ from pathlib import Path
 
 import psycopg
 
-from backoffice import db, settings as settings_mod
+from backoffice import db
+from backoffice import settings as settings_mod
 from backoffice.staff import create_staff
 from backoffice.tls import cert_sha256, load_drop_key
 
@@ -99,18 +100,24 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         from backoffice.service import serve
 
-        cfg = replace(cfg, intake_port=args.intake_port if args.intake_port is not None
-                      else cfg.intake_port,
-                      clerk_port=args.clerk_port if args.clerk_port is not None
-                      else cfg.clerk_port)  # fmt: skip
+        cfg = replace(
+            cfg,
+            intake_port=args.intake_port if args.intake_port is not None else cfg.intake_port,
+            clerk_port=args.clerk_port if args.clerk_port is not None else cfg.clerk_port,
+        )
         db.migrate(cfg.dsn)
         try:
             asyncio.run(serve(cfg, args.ports_file, with_clerk=not args.no_clerk))
         except KeyboardInterrupt:
             return 0
     elif args.command == "enrol":
-        fp = enrol(cfg.dsn, args.kiosk_id, args.cert.read_bytes(), signing_key(args.signing_key),
-                   args.label)  # fmt: skip
+        fp = enrol(
+            cfg.dsn,
+            args.kiosk_id,
+            args.cert.read_bytes(),
+            signing_key(args.signing_key),
+            args.label,
+        )
         print(json.dumps({"kiosk_id": args.kiosk_id, "cert_sha256": fp}))
     elif args.command == "revoke":
         with psycopg.connect(cfg.dsn, autocommit=True) as conn:
@@ -126,8 +133,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.command == "add-staff":
         with psycopg.connect(cfg.dsn, autocommit=True) as conn:
             acct = create_staff(conn, args.username, args.role)
-        print(json.dumps({"username": acct.username, "password": acct.password,
-                          "totp_secret": acct.totp_secret, "otpauth": acct.otpauth_uri}))  # fmt: skip
+        print(
+            json.dumps(
+                {
+                    "username": acct.username,
+                    "password": acct.password,
+                    "totp_secret": acct.totp_secret,
+                    "otpauth": acct.otpauth_uri,
+                }
+            )
+        )
     elif args.command == "import-drops":
         from backoffice import importer
 

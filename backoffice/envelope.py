@@ -108,9 +108,16 @@ def check_envelope(raw: bytes, pinned_key: bytes) -> Envelope:
             raise Refused("attachment_hash")
         photos.append(Photo(a["media_type"], a["sha256"], data))
     return Envelope(
-        doc["kiosk_id"], doc["reference"], doc["idempotency_key"], kind, version,
-        doc["created_at"], doc["payload"], tuple(photos), hashlib.sha256(raw).hexdigest(),
-    )  # fmt: skip
+        doc["kiosk_id"],
+        doc["reference"],
+        doc["idempotency_key"],
+        kind,
+        version,
+        doc["created_at"],
+        doc["payload"],
+        tuple(photos),
+        hashlib.sha256(raw).hexdigest(),
+    )
 
 
 @dataclass(frozen=True)

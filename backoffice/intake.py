@@ -84,9 +84,18 @@ async def accept(
                 "schema_version, created_at, via, document_sha256, payload) "
                 "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
                 "ON CONFLICT ON CONSTRAINT submissions_idempotency_key DO NOTHING RETURNING id",
-                [env.idempotency_key, env.reference, env.kiosk_id, env.kind, env.schema_version,
-                 env.created_at, via, env.document_sha256, Jsonb(env.payload)],
-            )  # fmt: skip
+                [
+                    env.idempotency_key,
+                    env.reference,
+                    env.kiosk_id,
+                    env.kind,
+                    env.schema_version,
+                    env.created_at,
+                    via,
+                    env.document_sha256,
+                    Jsonb(env.payload),
+                ],
+            )
         ).fetchone()
         if row is None:
             return Outcome(409)
@@ -96,9 +105,11 @@ async def accept(
                 await cur.executemany(
                     "INSERT INTO attachments (submission_id, idx, media_type, sha256, data) "
                     "VALUES (%s, %s, %s, %s, %s)",
-                    [(sid, i, p.media_type, p.sha256, p.data)
-                     for i, p in enumerate(env.attachments)],
-                )  # fmt: skip
+                    [
+                        (sid, i, p.media_type, p.sha256, p.data)
+                        for i, p in enumerate(env.attachments)
+                    ],
+                )
         request_id = None
         if env.kind in CERTIFICATE_KINDS:
             payload = env.payload
@@ -106,11 +117,15 @@ async def accept(
                 await conn.execute(
                     "INSERT INTO requests (submission_id, kind, disaster_id, area, flooding, "
                     "survey_method) VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
-                    [sid, env.kind, payload["disaster"]["id"],
-                     area_of(payload["property"]["address"]),
-                     payload.get("damage", {}).get("flooding"),
-                     payload.get("survey", {}).get("method")],
-                )  # fmt: skip
+                    [
+                        sid,
+                        env.kind,
+                        payload["disaster"]["id"],
+                        area_of(payload["property"]["address"]),
+                        payload.get("damage", {}).get("flooding"),
+                        payload.get("survey", {}).get("method"),
+                    ],
+                )
             ).fetchone()
             assert rrow is not None
             request_id = int(rrow[0])

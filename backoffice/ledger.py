@@ -16,18 +16,45 @@ from psycopg import AsyncConnection
 from backoffice.pdf import CAUSE_JA, FLOODING_JA, GRADE_JA
 
 HISAISHA = (
-    "受付番号", "氏名", "生年月日", "性別", "住所又は居所", "住家の被害の状況", "その他の被害",
-    "要配慮者", "電話番号", "世帯構成員", "罹災証明書の交付", "証明書番号", "交付日",
-    "台帳情報の提供に係る同意", "災害名",
-)  # fmt: skip
+    "受付番号",
+    "氏名",
+    "生年月日",
+    "性別",
+    "住所又は居所",
+    "住家の被害の状況",
+    "その他の被害",
+    "要配慮者",
+    "電話番号",
+    "世帯構成員",
+    "罹災証明書の交付",
+    "証明書番号",
+    "交付日",
+    "台帳情報の提供に係る同意",
+    "災害名",
+)
 JYUKA = (
-    "受付番号", "被災住家の所在地", "災害名", "災害発生日", "災害の原因", "調査方法",
-    "被害の程度", "浸水", "再調査の回数", "証明書番号", "交付日", "状態",
-)  # fmt: skip
+    "受付番号",
+    "被災住家の所在地",
+    "災害名",
+    "災害発生日",
+    "災害の原因",
+    "調査方法",
+    "被害の程度",
+    "浸水",
+    "再調査の回数",
+    "証明書番号",
+    "交付日",
+    "状態",
+)
 LEDGERS = {"hisaisha": HISAISHA, "jyuka": JYUKA}
 METHOD_JA = {"site": "現地調査", "self": "自己判定"}
-STATUS_JA = {"received": "受付", "survey": "調査中", "graded": "判定済み", "issued": "発行済み",
-             "handed_over": "交付済み"}  # fmt: skip
+STATUS_JA = {
+    "received": "受付",
+    "survey": "調査中",
+    "graded": "判定済み",
+    "issued": "発行済み",
+    "handed_over": "交付済み",
+}
 
 
 def _safe(value: object) -> str:
@@ -56,18 +83,38 @@ async def export(conn: AsyncConnection[Any], name: str) -> str:
                 other = "被災証明書: " + "、".join(i["kind"] for i in p["items"])
             risai_issued = "交付済" if kind == "risai" and number else "未交付"
             cells: list[object] = [
-                ref, who["name"], who["birth_date"], "", who["address"],
-                GRADE_JA.get(grade or "", ""), other, "", p["contact"]["phone"], "",
-                risai_issued, number, issued_on, "", d["name"],
-            ]  # fmt: skip
+                ref,
+                who["name"],
+                who["birth_date"],
+                "",
+                who["address"],
+                GRADE_JA.get(grade or "", ""),
+                other,
+                "",
+                p["contact"]["phone"],
+                "",
+                risai_issued,
+                number,
+                issued_on,
+                "",
+                d["name"],
+            ]
         else:
             if kind != "risai":
                 continue
             cells = [
-                ref, p["property"]["address"], d["name"], d["date"],
-                CAUSE_JA.get(d["cause"], d["cause"]), METHOD_JA.get(method or "", ""),
-                GRADE_JA.get(grade or "", ""), FLOODING_JA.get(flooding or "", ""), resurveys,
-                number, issued_on, STATUS_JA[status],
-            ]  # fmt: skip
+                ref,
+                p["property"]["address"],
+                d["name"],
+                d["date"],
+                CAUSE_JA.get(d["cause"], d["cause"]),
+                METHOD_JA.get(method or "", ""),
+                GRADE_JA.get(grade or "", ""),
+                FLOODING_JA.get(flooding or "", ""),
+                resurveys,
+                number,
+                issued_on,
+                STATUS_JA[status],
+            ]
         w.writerow([_safe(c) for c in cells])
     return out.getvalue()

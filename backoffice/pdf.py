@@ -25,15 +25,26 @@ GRADE_JA = {
 }
 FLOODING_JA = {"above-floor": "床上浸水", "below-floor": "床下浸水"}
 CAUSE_JA = {
-    "earthquake": "地震", "tsunami": "津波", "heavy-rain": "大雨", "typhoon": "台風",
-    "flood": "洪水", "landslide": "土砂災害", "snow": "雪害", "volcano": "噴火",
-    "tornado": "竜巻", "other": "その他",
-}  # fmt: skip
+    "earthquake": "地震",
+    "tsunami": "津波",
+    "heavy-rain": "大雨",
+    "typhoon": "台風",
+    "flood": "洪水",
+    "landslide": "土砂災害",
+    "snow": "雪害",
+    "volcano": "噴火",
+    "tornado": "竜巻",
+    "other": "その他",
+}
 ITEM_JA = {
-    "outbuilding": "非住家（物置・車庫など）", "shop-office": "店舗・事務所",
-    "farm-building": "農業用施設", "vehicle": "自動車", "household-goods": "家財",
-    "fence-wall": "塀・垣", "other": "その他",
-}  # fmt: skip
+    "outbuilding": "非住家（物置・車庫など）",
+    "shop-office": "店舗・事務所",
+    "farm-building": "農業用施設",
+    "vehicle": "自動車",
+    "household-goods": "家財",
+    "fence-wall": "塀・垣",
+    "other": "その他",
+}
 _FONT_CANDIDATES = (
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
     "/usr/share/fonts/opentype/noto/NotoSansCJKjp-Regular.otf",
@@ -42,8 +53,10 @@ _FONT_CANDIDATES = (
 
 @cache
 def font_file() -> str:
-    for path in (*_FONT_CANDIDATES, *sorted(glob.glob("/usr/share/fonts/**/*CJK*.tt[cf]",
-                                                         recursive=True))):  # fmt: skip
+    for path in (
+        *_FONT_CANDIDATES,
+        *sorted(glob.glob("/usr/share/fonts/**/*CJK*.tt[cf]", recursive=True)),
+    ):
         if os.path.exists(path):
             return path
     raise FileNotFoundError("a Japanese font: install fonts-noto-cjk")

@@ -96,10 +96,23 @@ class Cluster:
         shutil.copyfile(self.password_file, pwfile)
         _chown(pwfile)
         try:
-            _run(_as_owner([
-                pg_bin("initdb"), "-D", str(self.data), "-U", PG_USER, "--auth=scram-sha-256",
-                f"--pwfile={pwfile}", "-E", "UTF8", "--locale=C.UTF-8", "--no-instructions",
-            ]))  # fmt: skip
+            _run(
+                _as_owner(
+                    [
+                        pg_bin("initdb"),
+                        "-D",
+                        str(self.data),
+                        "-U",
+                        PG_USER,
+                        "--auth=scram-sha-256",
+                        f"--pwfile={pwfile}",
+                        "-E",
+                        "UTF8",
+                        "--locale=C.UTF-8",
+                        "--no-instructions",
+                    ]
+                )
+            )
         finally:
             pwfile.unlink(missing_ok=True)
         with (self.data / "postgresql.conf").open("a", encoding="utf-8") as f:
@@ -119,8 +132,9 @@ class Cluster:
     def running(self) -> bool:
         r = subprocess.run(
             _as_owner([pg_bin("pg_ctl"), "status", "-D", str(self.data)]),
-            capture_output=True, check=False,
-        )  # fmt: skip
+            capture_output=True,
+            check=False,
+        )
         return r.returncode == 0
 
     def start(self) -> None:
@@ -129,10 +143,23 @@ class Cluster:
         if not self.log_file.exists():
             self.log_file.touch()
             _chown(self.log_file)
-        _run(_as_owner([
-            pg_bin("pg_ctl"), "start", "-w", "-t", "60", "-D", str(self.data),
-            "-l", str(self.log_file), "-o", f"-p {self.port}",
-        ]))  # fmt: skip
+        _run(
+            _as_owner(
+                [
+                    pg_bin("pg_ctl"),
+                    "start",
+                    "-w",
+                    "-t",
+                    "60",
+                    "-D",
+                    str(self.data),
+                    "-l",
+                    str(self.log_file),
+                    "-o",
+                    f"-p {self.port}",
+                ]
+            )
+        )
 
     def stop(self) -> None:
         if self.initialised and self.running():
@@ -155,5 +182,7 @@ class Cluster:
 def _run(cmd: list[str]) -> None:
     r = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd="/")
     if r.returncode != 0:
-        raise RuntimeError(f"{Path(cmd[cmd.index('--') + 1] if '--' in cmd else cmd[0]).name} "
-                           f"failed ({r.returncode}): {r.stderr.strip()[-400:]}")
+        raise RuntimeError(
+            f"{Path(cmd[cmd.index('--') + 1] if '--' in cmd else cmd[0]).name} "
+            f"failed ({r.returncode}): {r.stderr.strip()[-400:]}"
+        )

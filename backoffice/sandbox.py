@@ -24,7 +24,8 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from backoffice import db, settings as settings_mod, tls
+from backoffice import db, tls
+from backoffice import settings as settings_mod
 from backoffice.cli import enrol
 from backoffice.pgcluster import Cluster
 
@@ -56,8 +57,9 @@ class PgSandbox:
     def drop_database(self, dsn: str) -> None:
         name = dsn.rsplit("dbname=", 1)[1]
         with psycopg.connect(self.cluster.dsn(), autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                sql.Identifier(name)))  # fmt: skip
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
 
     def stop(self) -> None:
         try:
@@ -110,11 +112,23 @@ class Service:
         cfg_file.write_text(settings_mod.dump(self.settings), encoding="utf-8")
         ports_file = self.workdir / "ports.json"
         ports_file.unlink(missing_ok=True)
-        args = [sys.executable, "-m", "backoffice", "--config", str(cfg_file), "serve",
-                "--ports-file", str(ports_file)]  # fmt: skip
+        args = [
+            sys.executable,
+            "-m",
+            "backoffice",
+            "--config",
+            str(cfg_file),
+            "serve",
+            "--ports-file",
+            str(ports_file),
+        ]
         if self.ports:
-            args += ["--intake-port", str(self.ports["intake"]),
-                     "--clerk-port", str(self.ports["clerk"])]  # fmt: skip
+            args += [
+                "--intake-port",
+                str(self.ports["intake"]),
+                "--clerk-port",
+                str(self.ports["clerk"]),
+            ]
         env = {**os.environ, "PYTHONPATH": str(REPO)}
         log = self.log_file.open("ab")
         self.process = subprocess.Popen(args, stdout=log, stderr=log, env=env, cwd=REPO)
@@ -132,7 +146,7 @@ class Service:
                     return self
             except OSError:
                 if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("back office not ready: " + self.log_text()[-2000:])
+                    raise RuntimeError("not ready: " + self.log_text()[-2000:]) from None
                 time.sleep(0.05)
 
     def kill(self) -> None:
@@ -153,15 +167,22 @@ class Service:
         self.process = None
 
     def log_text(self) -> str:
-        return self.log_file.read_text(encoding="utf-8", errors="replace") if (
-            self.log_file.exists()) else ""  # fmt: skip
+        return (
+            self.log_file.read_text(encoding="utf-8", errors="replace")
+            if (self.log_file.exists())
+            else ""
+        )
 
 
 def service_settings(dsn: str, pki: Pki, **more: object) -> settings_mod.Settings:
     return settings_mod.Settings(
-        dsn=dsn, tls_dir=pki.folder, drop_key=pki.drop_private, intake_port=0, clerk_port=0,
+        dsn=dsn,
+        tls_dir=pki.folder,
+        drop_key=pki.drop_private,
+        intake_port=0,
+        clerk_port=0,
         **more,  # type: ignore[arg-type]
-    )  # fmt: skip
+    )
 
 
 def enrol_kiosk(dsn: str, kiosk_id: str, cert: Path, signing_public_key: bytes) -> str:

@@ -47,9 +47,12 @@ class MutualTlsProtocol(H11Protocol):
 
 def _pool(settings: Settings) -> AsyncConnectionPool:
     return AsyncConnectionPool(
-        settings.dsn, min_size=2, max_size=settings.pool_max, open=False,
+        settings.dsn,
+        min_size=2,
+        max_size=settings.pool_max,
+        open=False,
         kwargs={"autocommit": True},
-    )  # fmt: skip
+    )
 
 
 def intake_app(settings: Settings) -> FastAPI:
@@ -139,9 +142,12 @@ def _servers(
     }
     out = []
     icfg = uvicorn.Config(
-        intake_app(settings), http=MutualTlsProtocol, ssl_cert_reqs=ssl.CERT_REQUIRED,
-        ssl_ca_certs=str(settings.ca_cert), **common,
-    )  # fmt: skip
+        intake_app(settings),
+        http=MutualTlsProtocol,
+        ssl_cert_reqs=ssl.CERT_REQUIRED,
+        ssl_ca_certs=str(settings.ca_cert),
+        **common,
+    )
     out.append((uvicorn.Server(icfg), intake_sock))
     if clerk_sock is not None:
         from backoffice.clerk.app import clerk_app

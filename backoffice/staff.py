@@ -44,7 +44,9 @@ class NewAccount:
 
     @property
     def otpauth_uri(self) -> str:
-        return pyotp.TOTP(self.totp_secret).provisioning_uri(name=self.username, issuer_name="Madoguchi")
+        return pyotp.TOTP(self.totp_secret).provisioning_uri(
+            name=self.username, issuer_name="Madoguchi"
+        )
 
 
 def create_staff(conn: Connection[Any], username: str, role: str) -> NewAccount:
@@ -127,9 +129,7 @@ async def new_session(
     return token, csrf
 
 
-async def session_member(
-    conn: AsyncConnection[Any], token: str
-) -> tuple[StaffMember, str] | None:
+async def session_member(conn: AsyncConnection[Any], token: str) -> tuple[StaffMember, str] | None:
     row = await (
         await conn.execute(
             "SELECT s.id, s.username, s.role, x.csrf_token FROM staff_sessions x "

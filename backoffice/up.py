@@ -14,7 +14,8 @@ from pathlib import Path
 
 import psycopg
 
-from backoffice import db, settings as settings_mod, tls
+from backoffice import db, tls
+from backoffice import settings as settings_mod
 from backoffice.cli import enrol
 from backoffice.pgcluster import Cluster
 from backoffice.service import serve
@@ -24,8 +25,7 @@ DEMO_KIOSK = "demo-kiosk-01"
 
 
 def kiosk_command(config: Path, data: Path, *args: str) -> list[str]:
-    return [sys.executable, "-m", "kiosk", "--config", str(config), "--data-dir", str(data),
-            *args]  # fmt: skip
+    return [sys.executable, "-m", "kiosk", "--config", str(config), "--data-dir", str(data), *args]
 
 
 def demo_kiosk(state: Path, cfg: settings_mod.Settings, intake_port: int) -> tuple[Path, Path]:
@@ -44,14 +44,20 @@ def demo_kiosk(state: Path, cfg: settings_mod.Settings, intake_port: int) -> tup
         f'client_cert = "{pair.cert}"\nclient_key = "{pair.key}"\nca_cert = "{cfg.ca_cert}"\n',
         encoding="utf-8",
     )
-    out = subprocess.run(kiosk_command(config, data, "keys", "status", "--json"),
-                         capture_output=True, text=True, check=True)  # fmt: skip
+    out = subprocess.run(
+        kiosk_command(config, data, "keys", "status", "--json"),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     public = json.loads(out.stdout)["signing_public_key"]
     enrol(cfg.dsn, DEMO_KIOSK, pair.cert.read_bytes(), bytes.fromhex(public), "demo")
     return config, data
 
 
-def prepare(state: Path, intake_port: int, clerk_port: int) -> tuple[settings_mod.Settings, dict[str, str] | None, Cluster]:
+def prepare(
+    state: Path, intake_port: int, clerk_port: int
+) -> tuple[settings_mod.Settings, dict[str, str] | None, Cluster]:
     state.mkdir(parents=True, exist_ok=True)
     state.chmod(0o755)  # the cluster's owner must reach pg/ inside it
     cluster = Cluster(state / "pg")
@@ -64,9 +70,12 @@ def prepare(state: Path, intake_port: int, clerk_port: int) -> tuple[settings_mo
         tls.issue(ca, tls_dir, "server", server=True)
         tls.make_drop_key(tls_dir)
     cfg = settings_mod.Settings(
-        dsn=cluster.dsn("backoffice"), tls_dir=tls_dir, drop_key=tls_dir / "drop-x25519.key",
-        intake_port=intake_port, clerk_port=clerk_port,
-    )  # fmt: skip
+        dsn=cluster.dsn("backoffice"),
+        tls_dir=tls_dir,
+        drop_key=tls_dir / "drop-x25519.key",
+        intake_port=intake_port,
+        clerk_port=clerk_port,
+    )
     cfg_file = state / "backoffice.toml"
     cfg_file.touch(mode=0o600)
     cfg_file.write_text(settings_mod.dump(cfg), encoding="utf-8")
@@ -75,8 +84,12 @@ def prepare(state: Path, intake_port: int, clerk_port: int) -> tuple[settings_mo
     with psycopg.connect(cfg.dsn, autocommit=True) as conn:
         if conn.execute("SELECT count(*) FROM staff").fetchone() == (0,):
             acct = create_staff(conn, "admin", "admin")
-            admin = {"username": acct.username, "password": acct.password,
-                     "totp_secret": acct.totp_secret, "otpauth": acct.otpauth_uri}  # fmt: skip
+            admin = {
+                "username": acct.username,
+                "password": acct.password,
+                "totp_secret": acct.totp_secret,
+                "otpauth": acct.otpauth_uri,
+            }
     return cfg, admin, cluster
 
 

@@ -59,9 +59,12 @@ class Step:
 
 
 async def _audit(
-    conn: AsyncConnection[Any], member: StaffMember, action: str, request_id: int | None,
+    conn: AsyncConnection[Any],
+    member: StaffMember,
+    action: str,
+    request_id: int | None,
     **detail: object,
-) -> None:  # fmt: skip
+) -> None:
     await conn.execute(
         "INSERT INTO clerk_audit (staff_id, action, request_id, detail) VALUES (%s, %s, %s, %s)",
         [member.id, action, request_id, Jsonb(detail)],
@@ -74,9 +77,13 @@ def _allowed(member: StaffMember, step: str) -> None:
 
 
 async def _move(
-    conn: AsyncConnection[Any], request_id: int, sets: str, params: list[object],
-    leaving: tuple[str, ...], kind: str | None = None,
-) -> None:  # fmt: skip
+    conn: AsyncConnection[Any],
+    request_id: int,
+    sets: str,
+    params: list[object],
+    leaving: tuple[str, ...],
+    kind: str | None = None,
+) -> None:
     cur = await conn.execute(
         f"UPDATE requests SET {sets}, updated_at = now() WHERE id = %s AND status = ANY(%s) "
         "AND kind = coalesce(%s, kind)",
@@ -93,8 +100,9 @@ async def assign_survey(
     if method not in SURVEY_METHODS:
         raise StepRefused("method")
     async with conn.transaction():
-        await _move(conn, request_id, "status = 'survey', survey_method = %s", [method],
-                    ("received",))  # fmt: skip
+        await _move(
+            conn, request_id, "status = 'survey', survey_method = %s", [method], ("received",)
+        )
         await _audit(conn, member, "request.survey", request_id, method=method)
 
 
@@ -106,16 +114,22 @@ async def record_grade(
         raise StepRefused("grade")
     async with conn.transaction():
         row = await (
-            await conn.execute("SELECT survey_method, kind FROM requests WHERE id = %s",
-                               [request_id])  # fmt: skip
+            await conn.execute(
+                "SELECT survey_method, kind FROM requests WHERE id = %s", [request_id]
+            )
         ).fetchone()
         if row is None or row[1] != "risai":
             raise StepRefused("state")
         if row[0] == "self" and grade != "ichibu-sonkai":
             # 自己判定 certifies only 一部損壊, which the resident agreed to; otherwise go on site.
             raise StepRefused("self_assessment_grade")
-        await _move(conn, request_id, "status = 'graded', grade = %s, surveyor_note = %s",
-                    [grade, note[:2000]], ("survey",))  # fmt: skip
+        await _move(
+            conn,
+            request_id,
+            "status = 'graded', grade = %s, surveyor_note = %s",
+            [grade, note[:2000]],
+            ("survey",),
+        )
         await _audit(conn, member, "request.graded", request_id, grade=grade)
 
 
@@ -154,15 +168,24 @@ async def issue(
         now = datetime.now(UTC)
         number = await _next_number(conn, "R" if kind == "risai" else "H", now.year)
         cert = pdf.Certificate(
-            kind=kind, number=number, issued_on=now.date(), city=city, mayor=mayor,
-            payload=payload, reference=reference, grade=grade, flooding=flooding,
-        )  # fmt: skip
+            kind=kind,
+            number=number,
+            issued_on=now.date(),
+            city=city,
+            mayor=mayor,
+            payload=payload,
+            reference=reference,
+            grade=grade,
+            flooding=flooding,
+        )
         document = pdf.certificate_pdf(cert)
         await _move(
-            conn, request_id,
+            conn,
+            request_id,
             "status = 'issued', certificate_no = %s, issued_at = %s, certificate_pdf = %s",
-            [number, now, document], (status,),
-        )  # fmt: skip
+            [number, now, document],
+            (status,),
+        )
         await _audit(conn, member, "request.issued", request_id, certificate_no=number)
     return number
 
@@ -170,8 +193,9 @@ async def issue(
 async def hand_over(conn: AsyncConnection[Any], member: StaffMember, request_id: int) -> None:
     _allowed(member, "hand_over")
     async with conn.transaction():
-        await _move(conn, request_id, "status = 'handed_over', handed_over_at = now()", [],
-                    ("issued",))  # fmt: skip
+        await _move(
+            conn, request_id, "status = 'handed_over', handed_over_at = now()", [], ("issued",)
+        )
         await _audit(conn, member, "request.handed_over", request_id)
 
 
@@ -180,10 +204,13 @@ async def resurvey(conn: AsyncConnection[Any], member: StaffMember, request_id: 
     _allowed(member, "resurvey")
     async with conn.transaction():
         await _move(
-            conn, request_id,
+            conn,
+            request_id,
             "status = 'survey', survey_method = 'site', resurveys = resurveys + 1",
-            [], ("issued", "handed_over"), kind="risai",
-        )  # fmt: skip
+            [],
+            ("issued", "handed_over"),
+            kind="risai",
+        )
         await _audit(conn, member, "request.resurvey", request_id)
 
 

@@ -71,13 +71,15 @@ def _lang(request: Request) -> str:
 
 
 def _cookie(resp: Response, name: str, value: str, max_age: int | None = None) -> None:
-    resp.set_cookie(name, value, max_age=max_age, path="/", secure=True, httponly=True,
-                    samesite="strict")  # fmt: skip
+    resp.set_cookie(
+        name, value, max_age=max_age, path="/", secure=True, httponly=True, samesite="strict"
+    )
 
 
 def clerk_app(settings: Settings) -> FastAPI:
-    pool = AsyncConnectionPool(settings.dsn, min_size=1, max_size=8, open=False,
-                               kwargs={"autocommit": True})  # fmt: skip
+    pool = AsyncConnectionPool(
+        settings.dsn, min_size=1, max_size=8, open=False, kwargs={"autocommit": True}
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -104,10 +106,19 @@ def clerk_app(settings: Settings) -> FastAPI:
 
     def render(request: Request, page: Page, name: str, status: int = 200, **ctx: Any) -> Response:
         t = messages()[page.lang]
-        html = templates().get_template(name).render(
-            t=t, page=page, path=request.url.path, other_lang="en" if page.lang == "ja" else "ja",
-            grades=workflow.GRADES, states=workflow.STATES, **ctx,
-        )  # fmt: skip
+        html = (
+            templates()
+            .get_template(name)
+            .render(
+                t=t,
+                page=page,
+                path=request.url.path,
+                other_lang="en" if page.lang == "ja" else "ja",
+                grades=workflow.GRADES,
+                states=workflow.STATES,
+                **ctx,
+            )
+        )
         return HTMLResponse(html, status_code=status)
 
     async def current(request: Request, conn: Any) -> Page | None:
@@ -149,8 +160,9 @@ def clerk_app(settings: Settings) -> FastAPI:
             if member is None:
                 log.info("staff sign-in refused")
                 fresh = secrets.token_urlsafe(24)
-                resp = render(request, Page(None, fresh, _lang(request)), "login.html", 401,
-                              failed=True)  # fmt: skip
+                resp = render(
+                    request, Page(None, fresh, _lang(request)), "login.html", 401, failed=True
+                )
                 _cookie(resp, LOGIN_COOKIE, fresh, 900)
                 return resp
             token, _ = await staff.new_session(conn, member, settings.session_hours)
@@ -192,7 +204,8 @@ def clerk_app(settings: Settings) -> FastAPI:
                     "SELECT r.id, r.kind, s.payload->'disaster'->>'name', r.area, r.status, "
                     "s.reference, s.received_at, r.certificate_no FROM requests r "
                     "JOIN submissions s ON s.id = r.submission_id "
-                    "WHERE (%(d)s = '' OR r.disaster_id = %(d)s) AND (%(a)s = '' OR r.area = %(a)s) "
+                    "WHERE (%(d)s = '' OR r.disaster_id = %(d)s) "
+                    "AND (%(a)s = '' OR r.area = %(a)s) "
                     "AND (%(s)s = '' OR r.status = %(s)s) AND (%(k)s = '' OR r.kind = %(k)s) "
                     "ORDER BY s.received_at LIMIT 500",
                     {"d": disaster, "a": area, "s": status, "k": kind},
@@ -204,11 +217,21 @@ def clerk_app(settings: Settings) -> FastAPI:
                     "JOIN submissions s ON s.id = r.submission_id ORDER BY 1"
                 )
             ).fetchall()
-            areas = [r[0] for r in await (
-                await conn.execute("SELECT DISTINCT area FROM requests ORDER BY 1")
-            ).fetchall()]  # fmt: skip
-        return render(request, page, "queue.html", rows=rows, disasters=disasters, areas=areas,
-                      f={"disaster": disaster, "area": area, "status": status, "kind": kind})  # fmt: skip
+            areas = [
+                r[0]
+                for r in await (
+                    await conn.execute("SELECT DISTINCT area FROM requests ORDER BY 1")
+                ).fetchall()
+            ]
+        return render(
+            request,
+            page,
+            "queue.html",
+            rows=rows,
+            disasters=disasters,
+            areas=areas,
+            f={"disaster": disaster, "area": area, "status": status, "kind": kind},
+        )
 
     # --- one request -----------------------------------------------------------------------
     async def load_request(conn: Any, request_id: int) -> dict[str, Any] | None:
@@ -223,9 +246,24 @@ def clerk_app(settings: Settings) -> FastAPI:
         ).fetchone()
         if row is None:
             return None
-        keys = ("id", "kind", "status", "survey_method", "grade", "surveyor_note",
-                "certificate_no", "issued_at", "handed_over_at", "resurveys", "area",
-                "reference", "received_at", "kiosk_id", "payload", "submission_id")  # fmt: skip
+        keys = (
+            "id",
+            "kind",
+            "status",
+            "survey_method",
+            "grade",
+            "surveyor_note",
+            "certificate_no",
+            "issued_at",
+            "handed_over_at",
+            "resurveys",
+            "area",
+            "reference",
+            "received_at",
+            "kiosk_id",
+            "payload",
+            "submission_id",
+        )
         req = dict(zip(keys, row, strict=True))
         photos = await (
             await conn.execute(
@@ -252,8 +290,7 @@ def clerk_app(settings: Settings) -> FastAPI:
             )
         household = None
         hint = workflow.support_hint(req["grade"], household)
-        return render(request, page, "request.html", r=req, p=req["payload"], hint=hint,
-                      msg=msg)  # fmt: skip
+        return render(request, page, "request.html", r=req, p=req["payload"], hint=hint, msg=msg)
 
     @app.get("/requests/{request_id}/photos/{idx}")
     async def photo(request: Request, request_id: int, idx: int) -> Response:
@@ -292,14 +329,17 @@ def clerk_app(settings: Settings) -> FastAPI:
                 [page.member.id if page.member else None, request_id],
             )
         return Response(
-            bytes(row[0]), media_type="application/pdf",
+            bytes(row[0]),
+            media_type="application/pdf",
             headers={"Content-Disposition": f'inline; filename="{row[1]}.pdf"'},
-        )  # fmt: skip
+        )
 
     async def step(
-        request: Request, request_id: int, csrf: str,
+        request: Request,
+        request_id: int,
+        csrf: str,
         run: Callable[[Any, staff.StaffMember], Awaitable[object]],
-    ) -> Response:  # fmt: skip
+    ) -> Response:
         async with pool.connection() as conn:
             page = await current(request, conn)
             if page is None or page.member is None:
@@ -317,31 +357,45 @@ def clerk_app(settings: Settings) -> FastAPI:
     async def survey(
         request: Request, request_id: int, method: str = Form(""), csrf: str = Form("")
     ) -> Response:
-        return await step(request, request_id, csrf,
-                          lambda c, m: workflow.assign_survey(c, m, request_id, method))  # fmt: skip
+        return await step(
+            request, request_id, csrf, lambda c, m: workflow.assign_survey(c, m, request_id, method)
+        )
 
     @app.post("/requests/{request_id}/grade")
     async def grade(
-        request: Request, request_id: int, grade: str = Form(""), note: str = Form(""),
+        request: Request,
+        request_id: int,
+        grade: str = Form(""),
+        note: str = Form(""),
         csrf: str = Form(""),
-    ) -> Response:  # fmt: skip
-        return await step(request, request_id, csrf,
-                          lambda c, m: workflow.record_grade(c, m, request_id, grade, note))  # fmt: skip
+    ) -> Response:
+        return await step(
+            request,
+            request_id,
+            csrf,
+            lambda c, m: workflow.record_grade(c, m, request_id, grade, note),
+        )
 
     @app.post("/requests/{request_id}/issue")
     async def issue(request: Request, request_id: int, csrf: str = Form("")) -> Response:
-        return await step(request, request_id, csrf, lambda c, m: workflow.issue(
-            c, m, request_id, settings.city, settings.mayor))  # fmt: skip
+        return await step(
+            request,
+            request_id,
+            csrf,
+            lambda c, m: workflow.issue(c, m, request_id, settings.city, settings.mayor),
+        )
 
     @app.post("/requests/{request_id}/hand-over")
     async def hand_over(request: Request, request_id: int, csrf: str = Form("")) -> Response:
-        return await step(request, request_id, csrf,
-                          lambda c, m: workflow.hand_over(c, m, request_id))  # fmt: skip
+        return await step(
+            request, request_id, csrf, lambda c, m: workflow.hand_over(c, m, request_id)
+        )
 
     @app.post("/requests/{request_id}/resurvey")
     async def resurvey(request: Request, request_id: int, csrf: str = Form("")) -> Response:
-        return await step(request, request_id, csrf,
-                          lambda c, m: workflow.resurvey(c, m, request_id))  # fmt: skip
+        return await step(
+            request, request_id, csrf, lambda c, m: workflow.resurvey(c, m, request_id)
+        )
 
     # --- exports and kiosks ----------------------------------------------------------------
     @app.get("/export/{name}.csv")
@@ -360,9 +414,10 @@ def clerk_app(settings: Settings) -> FastAPI:
                 [page.member.id, f"export.{name}"],
             )
         return Response(
-            text.encode("utf-8-sig"), media_type="text/csv; charset=utf-8",
+            text.encode("utf-8-sig"),
+            media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
-        )  # fmt: skip
+        )
 
     @app.get("/kiosks")
     async def kiosks(request: Request) -> Response:
@@ -401,7 +456,8 @@ def clerk_app(settings: Settings) -> FastAPI:
                 [kiosk_id],
             )
             await conn.execute(
-                "INSERT INTO clerk_audit (staff_id, action, kiosk_id) VALUES (%s, 'kiosk.revoked', %s)",
+                "INSERT INTO clerk_audit (staff_id, action, kiosk_id) "
+                "VALUES (%s, 'kiosk.revoked', %s)",
                 [page.member.id, kiosk_id],
             )
         return RedirectResponse("/kiosks", status_code=303)
@@ -411,4 +467,3 @@ def clerk_app(settings: Settings) -> FastAPI:
         return {"ok": True}
 
     return app
-

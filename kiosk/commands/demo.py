@@ -16,15 +16,20 @@ from datetime import UTC, datetime
 from kiosk.cli import emit_json
 from kiosk.commands import Context
 from kiosk.errors import ConfigError
-from kiosk.flows.procedures.common import Person, PhotoKind, active_disasters, site_disasters
+from kiosk.flows.procedures.common import (
+    Disaster,
+    Person,
+    PhotoKind,
+    active_disasters,
+    site_disasters,
+)
 from kiosk.flows.procedures.higai import DamagedItem, HigaiRequest, ItemDamage, ItemKind
 from kiosk.flows.procedures.risai import Damage, DamagedPart, Flooding, RisaiRequest
 from kiosk.paths import ASSETS
 from kiosk.store import Store, new_session_id
 
 RESIDENTS = ASSETS / "demo" / "residents.toml"
-RISAI_PHOTOS = (PhotoKind.FRONT, PhotoKind.BACK, PhotoKind.LEFT, PhotoKind.RIGHT,
-                PhotoKind.CLOSEUP)  # fmt: skip
+RISAI_PHOTOS = (PhotoKind.FRONT, PhotoKind.BACK, PhotoKind.LEFT, PhotoKind.RIGHT, PhotoKind.CLOSEUP)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -62,8 +67,9 @@ def demo_photo(rng: random.Random, width: int) -> bytes:
     return buf.getvalue()
 
 
-def build(rng: random.Random, people: list[Person], now: datetime, width: int,
-          disasters: list) -> RisaiRequest | HigaiRequest:  # type: ignore[type-arg]  # fmt: skip
+def build(
+    rng: random.Random, people: list[Person], now: datetime, width: int, disasters: list[Disaster]
+) -> RisaiRequest | HigaiRequest:
     who = rng.choice(people)
     disaster = rng.choice(active_disasters(disasters, now.date()))
     phone = f"090{rng.randrange(10**7, 10**8)}"
@@ -74,16 +80,17 @@ def build(rng: random.Random, people: list[Person], now: datetime, width: int,
         parts = {DamagedPart.ROOF} if light else set(rng.sample(list(DamagedPart), 3))
         flooding = Flooding.NONE if light else rng.choice(list(Flooding))
         depth = None if flooding == Flooding.NONE else rng.randrange(5, 180)
-        req.damage = Damage(parts=parts, flooding=flooding, flood_depth_cm=depth,
-                            resident_says_light=light)  # fmt: skip
+        req.damage = Damage(
+            parts=parts, flooding=flooding, flood_depth_cm=depth, resident_says_light=light
+        )
         if light and "self" in req.survey_methods_offered():
             req.survey, req.self_assessment_consent = "self", True
         for kind in RISAI_PHOTOS:
             req.photos.add(kind, demo_photo(rng, width), now)
     else:
         req = HigaiRequest(applicant=who, disaster_id=disaster.id, phone=phone)
-        kind = rng.choice(list(ItemKind))
-        req.add_item(DamagedItem(kind, {rng.choice(list(ItemDamage))}))
+        item = rng.choice(list(ItemKind))
+        req.add_item(DamagedItem(item, {rng.choice(list(ItemDamage))}))
         req.photos.add(PhotoKind.ITEM, demo_photo(rng, width), now, item=0)
     return req
 
@@ -91,7 +98,7 @@ def build(rng: random.Random, people: list[Person], now: datetime, width: int,
 def submit_command(args: argparse.Namespace, ctx: Context) -> int:
     settings = ctx.settings
     if settings.site.demo != "on":
-        raise ConfigError("kiosk demo: only with [site] demo = \"on\" (never on a real kiosk)")
+        raise ConfigError('kiosk demo: only with [site] demo = "on" (never on a real kiosk)')
     if not 1 <= args.count <= 1_000_000:
         raise ConfigError("kiosk demo submit: --count must be 1..1000000")
     rng = random.Random(args.seed)
@@ -105,8 +112,13 @@ def submit_command(args: argparse.Namespace, ctx: Context) -> int:
             problems = req.problems(disasters, now.date())
             if problems:  # a demo generator bug: say which check, never the data
                 raise ConfigError(f"kiosk demo: built an invalid request ({problems[0].field})")
-            sub = req.to_submission(disasters, now, kiosk_id=settings.site.kiosk_id,
-                                    language="ja", idempotency_key=_key(rng))  # fmt: skip
+            sub = req.to_submission(
+                disasters,
+                now,
+                kiosk_id=settings.site.kiosk_id,
+                language="ja",
+                idempotency_key=_key(rng),
+            )
             store.submit(sub, session_id=new_session_id())
             made[req.KIND] += 1
     if args.json:

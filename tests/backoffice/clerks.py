@@ -59,11 +59,15 @@ def login(c: httpx.Client, acct: NewAccount, code: str | None = None) -> httpx.R
     form = c.get("/login")
     csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
     assert csrf
-    return c.post("/login", data={
-        "username": acct.username, "password": acct.password,
-        "code": code if code is not None else pyotp.TOTP(acct.totp_secret).now(),
-        "csrf": csrf.group(1),
-    })  # fmt: skip
+    return c.post(
+        "/login",
+        data={
+            "username": acct.username,
+            "password": acct.password,
+            "code": code if code is not None else pyotp.TOTP(acct.totp_secret).now(),
+            "csrf": csrf.group(1),
+        },
+    )
 
 
 def signed_in(service: Service, dsn: str, username: str, role: str) -> Clerk:

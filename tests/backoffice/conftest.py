@@ -78,8 +78,9 @@ class DemoKiosk:
             now = datetime.now(UTC).replace(tzinfo=None)
             req = build(self.rng, people, now, 96, disasters)
             key = "k-" + "".join(self.rng.choice("abcdef0123456789") for _ in range(30))
-            sub = req.to_submission(disasters, now, kiosk_id=self.kiosk_id, language="ja",
-                                    idempotency_key=key)  # fmt: skip
+            sub = req.to_submission(
+                disasters, now, kiosk_id=self.kiosk_id, language="ja", idempotency_key=key
+            )
             refs.append(self.store.submit(sub, session_id=new_session_id()).reference)
         return refs
 
@@ -99,9 +100,15 @@ def make_kiosk(tmp_path: Path, pki: Pki, dsn: str, service: Service) -> Iterator
         settings = replace(
             Settings(),
             site=SiteSettings(kiosk_id=kiosk_id, demo="on"),
-            sink=SinkSettings(kind="https", url=service.intake_url, client_cert=str(pair.cert),
-                              client_key=str(pair.key), ca_cert=str(pki.ca.cert),
-                              retry_base_s=1, retry_max_s=2),  # fmt: skip
+            sink=SinkSettings(
+                kind="https",
+                url=service.intake_url,
+                client_cert=str(pair.cert),
+                client_key=str(pair.key),
+                ca_cert=str(pki.ca.cert),
+                retry_base_s=1,
+                retry_max_s=2,
+            ),
         )
         data = DataDir(tmp_path / f"kiosk-{kiosk_id}")
         store = Store.open(data, settings)

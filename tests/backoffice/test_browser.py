@@ -37,9 +37,15 @@ def browser(tmp_path: Path) -> Iterator[WebDriver]:
         pytest.fail("install chromium and chromium-driver (packaging/debian-packages.txt)")
     opts = webdriver.ChromeOptions()
     opts.binary_location = str(CHROMIUM)
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                f"--user-data-dir={tmp_path / 'chromium'}", "--lang=ja",
-                "--window-size=1280,1000"):  # fmt: skip
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={tmp_path / 'chromium'}",
+        "--lang=ja",
+        "--window-size=1280,1000",
+    ):
         opts.add_argument(arg)
     # Our own CA signed the service's certificate; the profile does not know it.
     opts.set_capability("acceptInsecureCerts", True)
@@ -52,16 +58,31 @@ def browser(tmp_path: Path) -> Iterator[WebDriver]:
 
 def shows(b: WebDriver, element_id: str, text: str) -> bool:
     """True once the page after a click shows `text` in the element (the old page may linger)."""
-    return bool(WebDriverWait(b, 15).until(
-        expected_conditions.text_to_be_present_in_element((By.ID, element_id), text)))  # fmt: skip
+    return bool(
+        WebDriverWait(b, 15).until(
+            expected_conditions.text_to_be_present_in_element((By.ID, element_id), text)
+        )
+    )
 
 
 def kiosk(config: Path, data: Path, *args: str) -> dict[str, object]:
     out = subprocess.run(
-        [sys.executable, "-m", "kiosk", "--config", str(config), "--data-dir", str(data),
-         *args, "--json"],
-        capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)}, cwd=REPO,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "kiosk",
+            "--config",
+            str(config),
+            "--data-dir",
+            str(data),
+            *args,
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        cwd=REPO,
+    )
     assert out.returncode == 0, out.stderr[-1500:]
     result: dict[str, object] = json.loads(out.stdout)
     return result
@@ -135,16 +156,25 @@ def test_a_clerk_issues_a_certificate_in_chromium(
     )
     pdf = tmp_path / "certificate.pdf"
     pdf.write_bytes(base64.b64decode(encoded))
-    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
-                          check=True).stdout  # fmt: skip
+    text = subprocess.run(
+        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
     flat = re.sub(r"\s+", "", text)
-    for expected in ("罹災証明書", number, "中規模半壊", "世帯主", name.replace("\u3000", ""),
-                     reference, "デモ市長"):  # fmt: skip
+    for expected in (
+        "罹災証明書",
+        number,
+        "中規模半壊",
+        "世帯主",
+        name.replace("\u3000", ""),
+        reference,
+        "デモ市長",
+    ):
         assert expected in flat, expected
 
     b.find_element(By.ID, "hand-over").click()
     assert shows(b, "status", "交付済み")
     with psycopg.connect(dsn) as conn:
-        status = conn.execute("SELECT status, certificate_no FROM requests WHERE id = %s",
-                              [rid]).fetchone()  # fmt: skip
+        status = conn.execute(
+            "SELECT status, certificate_no FROM requests WHERE id = %s", [rid]
+        ).fetchone()
     assert status == ("handed_over", number)

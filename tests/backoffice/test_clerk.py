@@ -36,14 +36,19 @@ def request_id(dsn: str, where: str) -> tuple[int, str]:
 def pdf_text(data: bytes, tmp_path: Path) -> str:
     path = tmp_path / "cert.pdf"
     path.write_bytes(data)
-    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
-                          text=True, check=True).stdout  # fmt: skip
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
 
 
 def audit_actions(dsn: str, rid: int) -> list[str]:
     with psycopg.connect(dsn) as conn:
-        return [r[0] for r in conn.execute(
-            "SELECT action FROM clerk_audit WHERE request_id = %s ORDER BY id", [rid])]  # fmt: skip
+        return [
+            r[0]
+            for r in conn.execute(
+                "SELECT action FROM clerk_audit WHERE request_id = %s ORDER BY id", [rid]
+            )
+        ]
 
 
 def test_sign_in_needs_password_and_a_fresh_totp_code(service: Service, dsn: str) -> None:
@@ -51,13 +56,17 @@ def test_sign_in_needs_password_and_a_fresh_totp_code(service: Service, dsn: str
     c = client(service)
     wrong_pw = login(c, type(acct)(acct.username, "not-it", acct.totp_secret))
     assert wrong_pw.status_code == 401 and "違います" in wrong_pw.text
-    wrong_code = login(c, acct, code="000000" if fresh_code(acct.totp_secret) != "000000"
-                       else "111111")  # fmt: skip
+    wrong_code = login(
+        c, acct, code="000000" if fresh_code(acct.totp_secret) != "000000" else "111111"
+    )
     assert wrong_code.status_code == 401
     ok = login(c, acct)
     assert ok.status_code == 200 and str(ok.url).endswith("/")
-    cookie = next(h for h in ok.history[0].headers.get_list("set-cookie")
-                  if h.startswith("__Host-bo_session="))  # fmt: skip
+    cookie = next(
+        h
+        for h in ok.history[0].headers.get_list("set-cookie")
+        if h.startswith("__Host-bo_session=")
+    )
     for flag in ("Secure", "HttpOnly", "SameSite=strict", "Path=/"):
         assert flag in cookie
     # The same code again (someone saw it over the shoulder): refused.
@@ -79,9 +88,11 @@ def test_posts_need_the_csrf_token_and_our_origin(
     clerk = signed_in(service, dsn, "suzuki", "clerk")
     no_token = clerk.client.post(f"/requests/{rid}/survey", data={"method": "site"})
     assert no_token.status_code == 403
-    foreign = clerk.client.post(f"/requests/{rid}/survey",
-                                data={"method": "site", "csrf": clerk.csrf()},
-                                headers={"Origin": "https://evil.example"})  # fmt: skip
+    foreign = clerk.client.post(
+        f"/requests/{rid}/survey",
+        data={"method": "site", "csrf": clerk.csrf()},
+        headers={"Origin": "https://evil.example"},
+    )
     assert foreign.status_code == 403
     assert audit_actions(dsn, rid) == ["intake.accepted"]
 
@@ -105,8 +116,11 @@ def test_a_risai_request_from_queue_to_handed_over(
 
     r = clerk.post(f"/requests/{rid}/survey", {"method": "site"}, f"/requests/{rid}")
     assert "調査中" in r.text
-    r = clerk.post(f"/requests/{rid}/grade", {"grade": "daikibo-hankai", "note": "基礎に亀裂"},
-                   f"/requests/{rid}")  # fmt: skip
+    r = clerk.post(
+        f"/requests/{rid}/grade",
+        {"grade": "daikibo-hankai", "note": "基礎に亀裂"},
+        f"/requests/{rid}",
+    )
     assert "大規模半壊" in r.text and "基礎に亀裂" in r.text
     assert "500,000 円" in r.text  # 基礎支援金 for 大規模半壊 (DOMAIN §2), shown for follow-up
     refused = clerk.post(f"/requests/{rid}/issue", {}, f"/requests/{rid}")
@@ -118,16 +132,26 @@ def test_a_risai_request_from_queue_to_handed_over(
     assert pdf.headers["content-type"] == "application/pdf"
     text = pdf_text(pdf.content, tmp_path)
     flat = re.sub(r"\s+", "", text)
-    for expected in ("罹災証明書", number.group(1), "大規模半壊", "世帯主",
-                     name.replace("\u3000", ""), ref):  # fmt: skip
+    for expected in (
+        "罹災証明書",
+        number.group(1),
+        "大規模半壊",
+        "世帯主",
+        name.replace("\u3000", ""),
+        ref,
+    ):
         assert expected.replace(" ", "") in flat, expected
     done = clerk.post(f"/requests/{rid}/hand-over", {}, f"/requests/{rid}")
     assert "交付済み" in done.text
     actions = audit_actions(dsn, rid)
     assert [a for a in actions if a != "request.viewed"] == [
-        "intake.accepted", "request.survey", "request.graded", "request.issued",
-        "certificate.viewed", "request.handed_over",
-    ]  # fmt: skip
+        "intake.accepted",
+        "request.survey",
+        "request.graded",
+        "request.issued",
+        "certificate.viewed",
+        "request.handed_over",
+    ]
     assert actions.count("request.viewed") >= 5  # who looked at the request is recorded too
     # The service's log has ids, never the resident's name or address.
     log = service.log_text()
@@ -143,8 +167,11 @@ def test_self_assessment_certifies_only_ichibu_sonkai(
     clerk.post(f"/requests/{rid}/survey", {"method": "self"}, f"/requests/{rid}")
     r = clerk.post(f"/requests/{rid}/grade", {"grade": "hankai", "note": ""}, f"/requests/{rid}")
     assert "自己判定では" in r.text and "調査中" in r.text
-    r = clerk.post(f"/requests/{rid}/grade", {"grade": "ichibu-sonkai", "note": "写真で確認"},
-                   f"/requests/{rid}")  # fmt: skip
+    r = clerk.post(
+        f"/requests/{rid}/grade",
+        {"grade": "ichibu-sonkai", "note": "写真で確認"},
+        f"/requests/{rid}",
+    )
     assert "判定済み" in r.text and "支援金の対象になりません" in r.text
 
 
@@ -156,8 +183,9 @@ def test_a_higai_request_is_issued_without_a_survey(
     boss = signed_in(service, dsn, "kato", "supervisor")
     issued = boss.post(f"/requests/{rid}/issue", {}, f"/requests/{rid}")
     assert re.search(r'id="certificate-no">H\d{4}-000001<', issued.text)
-    text = re.sub(r"\s+", "", pdf_text(boss.client.get(f"/requests/{rid}/certificate.pdf").content,
-                                       tmp_path))  # fmt: skip
+    text = re.sub(
+        r"\s+", "", pdf_text(boss.client.get(f"/requests/{rid}/certificate.pdf").content, tmp_path)
+    )
     assert "被災証明書" in text and ref in text and "被災の届出があったことを証明します" in text
 
 

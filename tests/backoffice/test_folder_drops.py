@@ -18,7 +18,7 @@ from tests.backoffice.conftest import MakeKiosk
 
 def count(dsn: str, table: str) -> int:
     with psycopg.connect(dsn) as conn:
-        row = conn.execute(f"SELECT count(*) FROM {table}").fetchone()  # noqa: S608
+        row = conn.execute(f"SELECT count(*) FROM {table}").fetchone()
     return int(row[0]) if row else 0
 
 

@@ -27,8 +27,12 @@ def post(service: Service, pki: Pki, client: str, body: bytes, key: str, path: s
     ctx.load_cert_chain(cert, cert.with_suffix(".key"))
     conn = http.client.HTTPSConnection("127.0.0.1", service.ports["intake"], context=ctx)
     try:
-        conn.request("POST", path or "/intake/submissions", body=body,
-                     headers={"Idempotency-Key": key, "Content-Type": "application/json"})  # fmt: skip
+        conn.request(
+            "POST",
+            path or "/intake/submissions",
+            body=body,
+            headers={"Idempotency-Key": key, "Content-Type": "application/json"},
+        )
         resp = conn.getresponse()
         resp.read()
         return resp.status
@@ -53,10 +57,15 @@ def test_kiosk_sync_delivers_over_mutual_tls_once(make_kiosk: MakeKiosk, dsn: st
     for ref, kind, _, payload in got:
         doc = k.store.read(ref)
         assert payload == doc["payload"] and kind == doc["kind"]
-        stored = rows(dsn, "SELECT a.data FROM attachments a JOIN submissions s "
-                      "ON s.id = a.submission_id WHERE s.reference = %s ORDER BY idx", ref)
-        assert [bytes(r[0]) for r in stored] == [base64.b64decode(a["data"])
-                                                 for a in doc["attachments"]]  # fmt: skip
+        stored = rows(
+            dsn,
+            "SELECT a.data FROM attachments a JOIN submissions s "
+            "ON s.id = a.submission_id WHERE s.reference = %s ORDER BY idx",
+            ref,
+        )
+        assert [bytes(r[0]) for r in stored] == [
+            base64.b64decode(a["data"]) for a in doc["attachments"]
+        ]
     assert rows(dsn, "SELECT count(*) FROM requests")[0][0] == 6
     # Marked delivered on the kiosk; a second round sends nothing and stores nothing new.
     assert k.store.sync(k.sink).delivered == 0
@@ -104,8 +113,11 @@ def test_tampered_document_is_refused_and_held_by_the_kiosk(
 def test_payload_outside_its_schema_is_refused(make_kiosk: MakeKiosk, dsn: str) -> None:
     k = make_kiosk("kiosk-01")
     # Signed by the kiosk, but not a valid 罹災証明書 request (docs/schema/risai.v1.json).
-    k.submit_raw(Submission("risai", 1, {"schema": "risai.v1", "kind": "risai"},
-                            idempotency_key="bad-payload-0001"))  # fmt: skip
+    k.submit_raw(
+        Submission(
+            "risai", 1, {"schema": "risai.v1", "kind": "risai"}, idempotency_key="bad-payload-0001"
+        )
+    )
     report = k.store.sync(k.sink)
     assert (report.delivered, report.held) == (0, 1)
     assert "HTTP 422" in report.errors[0]
@@ -155,8 +167,10 @@ def test_witness_keeps_the_signed_head(make_kiosk: MakeKiosk, dsn: str) -> None:
     k.submit(2)
     k.store.sync(k.sink)
     seq, hash_, _ = k.store.signed_audit_head() or (0, "", b"")
-    assert rows(dsn, "SELECT seq, hash FROM audit_heads WHERE kiosk_id = 'kiosk-01' "
-                "ORDER BY seq DESC LIMIT 1") == [(seq, hash_)]  # fmt: skip
+    assert rows(
+        dsn,
+        "SELECT seq, hash FROM audit_heads WHERE kiosk_id = 'kiosk-01' ORDER BY seq DESC LIMIT 1",
+    ) == [(seq, hash_)]
     assert rows(dsn, "SELECT count(*) FROM witness_alerts")[0][0] == 0
 
 
@@ -210,10 +224,15 @@ def test_audit_head_with_a_bad_signature_is_refused(
     make_kiosk: MakeKiosk, service: Service, pki: Pki, dsn: str
 ) -> None:
     make_kiosk("kiosk-01")
-    head = {"kiosk_id": "kiosk-01", "seq": 99, "hash": "ab" * 32,
-            "signature": base64.b64encode(b"\0" * 64).decode()}  # fmt: skip
-    status = post(service, pki, "kiosk-01", json.dumps(head).encode(), "unused-key-0001",
-                  "/intake/audit-head")  # fmt: skip
+    head = {
+        "kiosk_id": "kiosk-01",
+        "seq": 99,
+        "hash": "ab" * 32,
+        "signature": base64.b64encode(b"\0" * 64).decode(),
+    }
+    status = post(
+        service, pki, "kiosk-01", json.dumps(head).encode(), "unused-key-0001", "/intake/audit-head"
+    )
     assert status == 422
     assert rows(dsn, "SELECT count(*) FROM audit_heads")[0][0] == 0
 
@@ -235,6 +254,7 @@ def test_document_hash_is_of_the_bytes_received(make_kiosk: MakeKiosk, dsn: str)
     k = make_kiosk("kiosk-01")
     ref = k.submit(1)[0]
     k.store.sync(k.sink)
-    assert rows(dsn, "SELECT document_sha256 FROM submissions")[0][0] == hashlib.sha256(
-        k.store.document(ref)
-    ).hexdigest()
+    assert (
+        rows(dsn, "SELECT document_sha256 FROM submissions")[0][0]
+        == hashlib.sha256(k.store.document(ref)).hexdigest()
+    )
