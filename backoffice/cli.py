@@ -6,7 +6,6 @@ Each takes `--config backoffice.toml` (written by `up`). Output never carries pe
 from __future__ import annotations
 
 import argparse
-import asyncio
 import base64
 import binascii
 import json
@@ -98,7 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.command == "serve":
         from dataclasses import replace
 
-        from backoffice.service import serve
+        from backoffice.service import run
 
         cfg = replace(
             cfg,
@@ -107,7 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         db.migrate(cfg.dsn)
         try:
-            asyncio.run(serve(cfg, args.ports_file, with_clerk=not args.no_clerk))
+            run(cfg, args.ports_file, with_clerk=not args.no_clerk)
         except KeyboardInterrupt:
             return 0
     elif args.command == "enrol":

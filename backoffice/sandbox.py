@@ -7,6 +7,7 @@ that deliver to it with the kiosk's own Store and HttpsSink.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -131,7 +132,9 @@ class Service:
             ]
         env = {**os.environ, "PYTHONPATH": str(REPO)}
         log = self.log_file.open("ab")
-        self.process = subprocess.Popen(args, stdout=log, stderr=log, env=env, cwd=REPO)
+        self.process = subprocess.Popen(
+            args, stdout=log, stderr=log, env=env, cwd=REPO, start_new_session=True
+        )
         log.close()
         deadline = time.monotonic() + timeout_s
         while not ports_file.exists():
@@ -150,20 +153,22 @@ class Service:
                 time.sleep(0.05)
 
     def kill(self) -> None:
-        """SIGKILL: no shutdown, no flush — what a power cut or the OOM killer does."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
+        """SIGKILL to every process of the service: no shutdown, no flush (a power cut)."""
+        if self.process is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(10)
         self.process = None
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
+        if self.process is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)  # workers left behind
+            self.process.wait(10)
         self.process = None
 
     def log_text(self) -> str:

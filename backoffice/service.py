@@ -11,6 +11,8 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
+import signal
 import socket
 import ssl
 from collections.abc import AsyncIterator
@@ -119,7 +121,8 @@ def intake_app(settings: Settings) -> FastAPI:
 
 
 def bind(host: str, port: int) -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # proto=IPPROTO_TCP, or asyncio leaves Nagle on for accepted connections: +40 ms a reply.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     sock.listen(1024)
@@ -157,16 +160,57 @@ def _servers(
     return out
 
 
-async def serve(
-    settings: Settings, ports_file: Path | None = None, with_clerk: bool = True
-) -> None:
-    """Run both listeners until cancelled; `ports_file` gets the bound ports as JSON."""
+async def _serve_on(settings: Settings, isock: socket.socket, csock: socket.socket | None) -> None:
+    servers = _servers(settings, isock, csock)
+    await asyncio.gather(*(s.serve(sockets=[sock]) for s, sock in servers))
+
+
+def run(settings: Settings, ports_file: Path | None = None, with_clerk: bool = True) -> None:
+    """Bind both listeners, then serve in `settings.workers` processes until stopped.
+
+    `ports_file` gets the bound ports as JSON once the sockets listen (port 0: ephemeral).
+    """
     isock = bind(settings.host, settings.intake_port)
     csock = bind(settings.host, settings.clerk_port) if with_clerk else None
-    servers = _servers(settings, isock, csock)
     ports = {"intake": isock.getsockname()[1], "clerk": csock.getsockname()[1] if csock else None}
     if ports_file is not None:
         tmp = ports_file.with_suffix(".tmp")
         tmp.write_text(json.dumps(ports), encoding="ascii")
         tmp.replace(ports_file)
-    await asyncio.gather(*(s.serve(sockets=[sock]) for s, sock in servers))
+    if settings.workers <= 1:
+        asyncio.run(_serve_on(settings, isock, csock))
+        return
+    children: list[int] = []
+    for _ in range(settings.workers):
+        pid = os.fork()
+        if pid == 0:  # a worker: its own event loop and pools, the shared sockets
+            code = 0
+            try:
+                asyncio.run(_serve_on(settings, isock, csock))
+            except BaseException:
+                code = 1
+            finally:
+                os._exit(code)
+        children.append(pid)
+
+    def forward(signum: int, _frame: object) -> None:
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    for child in children:
+        os.waitpid(child, 0)
+
+
+async def serve(settings: Settings, ports_file: Path | None = None) -> None:
+    """One process, both listeners (for callers that already run an event loop)."""
+    isock = bind(settings.host, settings.intake_port)
+    csock = bind(settings.host, settings.clerk_port)
+    if ports_file is not None:
+        ports_file.write_text(
+            json.dumps({"intake": isock.getsockname()[1], "clerk": csock.getsockname()[1]}),
+            encoding="ascii",
+        )
+    await _serve_on(settings, isock, csock)

@@ -17,7 +17,8 @@ class Settings:
     clerk_port: int = 8444  # HTTPS for the clerks' browsers
     city: str = "デモ市"
     mayor: str = "窓口 一郎"
-    pool_max: int = 16
+    pool_max: int = 16  # database connections per worker process
+    workers: int = 1  # processes sharing the listening sockets (the kernel spreads connections)
     session_hours: int = 8
 
     @property

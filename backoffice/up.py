@@ -6,7 +6,6 @@ Everything lives in one state dir (default `.backoffice/`); a second run reuses 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import subprocess
 import sys
@@ -18,7 +17,7 @@ from backoffice import db, tls
 from backoffice import settings as settings_mod
 from backoffice.cli import enrol
 from backoffice.pgcluster import Cluster
-from backoffice.service import serve
+from backoffice.service import run
 from backoffice.staff import create_staff
 
 DEMO_KIOSK = "demo-kiosk-01"
@@ -111,13 +110,9 @@ def main(state: Path, intake_port: int, clerk_port: int, serve_now: bool = True)
     if not serve_now:
         return 0
     try:
-        asyncio.run(_serve(cfg))
+        run(cfg)
     except KeyboardInterrupt:
         pass
     finally:
         cluster.stop()
     return 0
-
-
-async def _serve(cfg: settings_mod.Settings) -> None:
-    await serve(cfg)
