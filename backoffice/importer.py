@@ -50,6 +50,8 @@ async def import_folder(dsn: str, folder: Path, key: X25519PrivateKey | None) ->
             try:
                 raw = _open(path.read_bytes(), key)
                 doc: Any = json.loads(raw)
+                if not isinstance(doc, dict):
+                    raise Refused("not_an_envelope")
                 kiosk = await intake.kiosk_by_id(conn, str(doc.get("kiosk_id", "")))
                 if kiosk is None:
                     raise Refused("kiosk_not_enrolled")

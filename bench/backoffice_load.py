@@ -48,7 +48,13 @@ class BenchKiosk:
 
 
 def make_kiosks(
-    root: Path, pki: Pki, dsn: str, service: Service, count: int, each: int, photo_width: int,
+    root: Path,
+    pki: Pki,
+    dsn: str,
+    service: Service,
+    count: int,
+    each: int,
+    photo_width: int,
     retry_s: int = 1,
 ) -> list[BenchKiosk]:
     """`count` enrolled kiosks, each with `each` demo requests (with photos) in its outbox."""
@@ -211,21 +217,27 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--each", type=int, default=200)
     ap.add_argument("--photo-width", type=int, default=160)
     ap.add_argument("--kills", type=int, default=50)
-    ap.add_argument("--kill-kiosks", type=int, default=5)
-    ap.add_argument("--kill-each", type=int, default=200)
+    ap.add_argument("--kill-kiosks", type=int, default=4)
+    ap.add_argument("--kill-each", type=int, default=400)
+    ap.add_argument("--workers", type=int, default=2, help="service worker processes")
     ap.add_argument("--quick", action="store_true", help="5 × 20, 5 kills")
     ap.add_argument("--skip-kill", action="store_true")
     args = ap.parse_args(argv)
     if args.quick:
         args.kiosks, args.each, args.kills, args.kill_each = 5, 20, 5, 20
     pg = PgSandbox().start()
-    result: dict[str, object] = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
+    result: dict[str, object] = {
+        "cpus": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "workers": args.workers,
+        "load_average_before": os.getloadavg()[0],
+    }
     try:
         with tempfile.TemporaryDirectory(prefix="bo-bench-") as tmp:
             root = Path(tmp)
             pki = Pki.make(root / "pki")
             dsn = pg.new_database()
-            svc = Service(service_settings(dsn, pki), root / "svc-load")
+            svc = Service(service_settings(dsn, pki, workers=args.workers), root / "svc-load")
             (root / "svc-load").mkdir()
             svc.start()
             try:
@@ -242,7 +254,9 @@ def main(argv: list[str] | None = None) -> int:
             if not args.skip_kill:
                 dsn2 = pg.new_database()
                 (root / "svc-kill").mkdir()
-                svc2 = Service(service_settings(dsn2, pki), root / "svc-kill").start()
+                svc2 = Service(
+                    service_settings(dsn2, pki, workers=args.workers), root / "svc-kill"
+                ).start()
                 try:
                     kiosks = make_kiosks(root / "kill-kiosks", pki, dsn2, svc2, args.kill_kiosks,
                                          args.kill_each, args.photo_width)  # fmt: skip

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import ssl
-import time
 from dataclasses import dataclass
 
 import httpx
@@ -76,9 +75,3 @@ def signed_in(service: Service, dsn: str, username: str, role: str) -> Clerk:
     r = login(c, acct)
     assert r.status_code == 200 and "/login" not in str(r.url), r.text[:300]
     return Clerk(acct, c)
-
-
-def fresh_code(secret: str) -> str:
-    """A code from the next time step (the previous one was spent on sign-in)."""
-    totp = pyotp.TOTP(secret)
-    return totp.at(time.time() + totp.interval)
