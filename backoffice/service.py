@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 import os
@@ -40,8 +41,6 @@ class MutualTlsProtocol(H11Protocol):
         super().connection_made(transport)
         ssl_object = transport.get_extra_info("ssl_object")
         der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
-        import hashlib
-
         fingerprint = hashlib.sha256(der).hexdigest() if der else None
         # A per-connection copy: the shared app state is not touched.
         self.app_state = {**self.app_state, "peer_cert_sha256": fingerprint}

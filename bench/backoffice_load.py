@@ -194,7 +194,7 @@ def kill_loop(
     return {
         "kills": kills,
         "kills_while_rows_were_arriving": killed_with_rows_moving,
-        "kiosk_sync_failures_retried": sync_errors[0],
+        "failed_delivery_attempts": sync_errors[0],  # refused connections while down
         "submissions": len(expected),
         "delivered_per_kiosks": delivered_on_kiosks,
         "rows": len(keys),
