@@ -8,6 +8,7 @@ its directory, with a password (scram-sha-256) kept 0600 beside it.
 from __future__ import annotations
 
 import glob
+import hashlib
 import os
 import secrets
 import shutil
@@ -177,6 +178,29 @@ class Cluster:
                         sql.Identifier(name), sql.Identifier(template)
                     )
                 )
+
+
+def reachable_by_owner(path: Path) -> bool:
+    """Whether the cluster's owner can walk down to `path` (not when we are root in /root)."""
+    if os.geteuid() != 0:
+        return True
+    return all(not d.exists() or d.stat().st_mode & 0o001 for d in [path, *path.parents])
+
+
+def cluster_root(state: Path) -> Path:
+    """Where the cluster of `state` lives: `state/pg`, or, when the `postgres` user cannot
+    reach it (a clone in /root), a folder in that user's home linked from `state/pg`."""
+    link = state / "pg"
+    if link.is_symlink():
+        return link.resolve()
+    if reachable_by_owner(state):
+        return link
+    digest = hashlib.sha256(str(state.resolve()).encode()).hexdigest()[:12]
+    real = Path("/var/lib/postgresql/madoguchi-backoffice") / digest
+    real.mkdir(parents=True, exist_ok=True)
+    real.parent.chmod(0o755)
+    link.symlink_to(real)
+    return real
 
 
 def _run(cmd: list[str]) -> None:

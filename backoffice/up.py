@@ -7,6 +7,7 @@ Everything lives in one state dir (default `.backoffice/`); a second run reuses 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +17,7 @@ import psycopg
 from backoffice import db, tls
 from backoffice import settings as settings_mod
 from backoffice.cli import enrol
-from backoffice.pgcluster import Cluster
+from backoffice.pgcluster import Cluster, cluster_root
 from backoffice.service import run
 from backoffice.staff import create_staff
 
@@ -59,7 +60,7 @@ def prepare(
 ) -> tuple[settings_mod.Settings, dict[str, str] | None, Cluster]:
     state.mkdir(parents=True, exist_ok=True)
     state.chmod(0o755)  # the cluster's owner must reach pg/ inside it
-    cluster = Cluster(state / "pg")
+    cluster = Cluster(cluster_root(state))
     cluster.init()
     cluster.start()
     cluster.create_database("backoffice")
@@ -74,6 +75,7 @@ def prepare(
         drop_key=tls_dir / "drop-x25519.key",
         intake_port=intake_port,
         clerk_port=clerk_port,
+        workers=min(4, os.cpu_count() or 1),
     )
     cfg_file = state / "backoffice.toml"
     cfg_file.touch(mode=0o600)
