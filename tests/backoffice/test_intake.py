@@ -16,7 +16,7 @@ import pytest
 
 from backoffice.intake import area_of
 from backoffice.sandbox import Pki, Service
-from kiosk.store import Store, Submission
+from kiosk.store import HttpsSink, Store, Submission
 from tests.backoffice.conftest import MakeKiosk
 
 
@@ -258,3 +258,10 @@ def test_document_hash_is_of_the_bytes_received(make_kiosk: MakeKiosk, dsn: str)
         rows(dsn, "SELECT document_sha256 FROM submissions")[0][0]
         == hashlib.sha256(k.store.document(ref)).hexdigest()
     )
+
+
+def test_the_witness_url_is_the_sibling_of_the_intake_url(pki: Pki) -> None:
+    pair = pki.client("kiosk-url")
+    sink = HttpsSink("https://office.example:8443/city/intake/submissions?v=1", pair.cert,
+                     pair.key, pki.ca.cert)  # fmt: skip
+    assert sink.witness_path == "/city/intake/audit-head"
