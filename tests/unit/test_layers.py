@@ -27,7 +27,9 @@ def run_lint_imports(tree: Path) -> subprocess.CompletedProcess[str]:
 
 def copy_tree(tmp_path: Path) -> Path:
     tree = tmp_path / "tree"
-    shutil.copytree(REPO / "kiosk", tree / "kiosk", ignore=shutil.ignore_patterns("__pycache__"))
+    for package in ("kiosk", "backoffice"):  # the root packages of pyproject's contracts
+        shutil.copytree(REPO / package, tree / package,
+                        ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
     shutil.copy(REPO / "pyproject.toml", tree / "pyproject.toml")
     return tree
 
@@ -44,6 +46,7 @@ def test_contract_holds_on_the_real_tree(tmp_path: Path) -> None:
         ("kiosk/ui/sneaky.py", "import cv2\n", "Only kiosk.devices touches hardware libraries"),
         ("kiosk/flows/sneaky.py", "import kiosk.ui\n", "Dependencies point one way"),
         ("kiosk/store/sneaky.py", "from PySide6 import QtCore\n", "The store knows no UI"),
+        ("backoffice/sneaky.py", "import kiosk.flows\n", "The back office shares"),
     ],
 )
 def test_contract_fails_when_broken(tmp_path: Path, where: str, line: str, contract: str) -> None:
