@@ -133,7 +133,7 @@ def clerk_app(settings: Settings) -> FastAPI:
     def to_login() -> Response:
         return RedirectResponse("/login", status_code=303)
 
-    async def check_csrf(request: Request, page: Page, token: str) -> bool:
+    def csrf_ok(page: Page, token: str) -> bool:
         return hmac.compare_digest(page.csrf.encode(), token.encode())
 
     # --- sign in ---------------------------------------------------------------------------
@@ -180,7 +180,7 @@ def clerk_app(settings: Settings) -> FastAPI:
     async def logout(request: Request, csrf: str = Form("")) -> Response:
         async with pool.connection() as conn:
             page = await current(request, conn)
-            if page is not None and await check_csrf(request, page, csrf):
+            if page is not None and csrf_ok(page, csrf):
                 await staff.end_session(conn, request.cookies[SESSION_COOKIE])
                 await conn.execute(
                     "INSERT INTO clerk_audit (staff_id, action) VALUES (%s, 'staff.signout')",
@@ -288,8 +288,7 @@ def clerk_app(settings: Settings) -> FastAPI:
                 "VALUES (%s, 'request.viewed', %s)",
                 [page.member.id if page.member else None, request_id],
             )
-        household = None
-        hint = workflow.support_hint(req["grade"], household)
+        hint = workflow.support_hint(req["grade"])
         return render(request, page, "request.html", r=req, p=req["payload"], hint=hint, msg=msg)
 
     @app.get("/requests/{request_id}/photos/{idx}")
@@ -344,7 +343,7 @@ def clerk_app(settings: Settings) -> FastAPI:
             page = await current(request, conn)
             if page is None or page.member is None:
                 return to_login()
-            if not await check_csrf(request, page, csrf):
+            if not csrf_ok(page, csrf):
                 return Response("CSRF check failed", status_code=403)
             try:
                 await run(conn, page.member)
@@ -449,7 +448,7 @@ def clerk_app(settings: Settings) -> FastAPI:
             page = await current(request, conn)
             if page is None or page.member is None:
                 return to_login()
-            if not page.member.can("admin") or not await check_csrf(request, page, csrf):
+            if not page.member.can("admin") or not csrf_ok(page, csrf):
                 return Response(status_code=403)
             await conn.execute(
                 "UPDATE kiosks SET revoked_at = now() WHERE kiosk_id = %s AND revoked_at IS NULL",
