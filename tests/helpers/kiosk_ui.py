@@ -51,13 +51,7 @@ class Kiosk:
         self._watch()
 
     def _watch(self) -> None:
-        original = self.window.show_page
-
-        def show_page(page: Page) -> None:
-            original(page)
-            self.screens.append(page)
-
-        self.window.show_page = show_page  # type: ignore[method-assign]
+        self.window.page_shown.connect(self.screens.append)
 
     def activate(self) -> None:
         """Make the window the active one, so it has keyboard focus (offscreen too)."""
