@@ -28,10 +28,11 @@ class Kiosk:
         offered: tuple[str, ...] = OFFERED,
         switch_keys: SwitchKeys | None = None,
         procedures: object | None = None,
+        speech: Speech | None = None,
     ) -> None:
         self.qtbot = qtbot
         self.world = world or World()
-        self.speech = Speech()
+        self.speech = speech or Speech()
         ports = self.world.ports()
         if procedures is not None:  # the real SiteServices: questions and the desk in one
             ports = dataclasses.replace(ports, procedures=procedures, desk=procedures)
