@@ -1,6 +1,6 @@
-"""What the kiosk loads to show its first screen: no face models, no speech engine, no
-rules validator; those load in the worker (or child process) that needs them, when needed.
-Timings are in bench/startup.py; these check which modules are loaded, not how fast."""
+"""What the kiosk loads to show its first screen: no face models, no speech engine; those
+load in the child process or the thread that needs them, when needed. Timings are in
+bench/startup.py; these check which modules are loaded, and what starts lazily."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from kiosk.devices.face.process import MatcherProcess
 from kiosk.errors import KnownError
 from tests.conftest import REPO
 
-HEAVY = ("dlib", "face_recognition", "face_recognition_models", "pyopenjtalk", "pydantic")
+HEAVY = ("dlib", "face_recognition", "face_recognition_models", "pyopenjtalk")
 
 
 def modules_after(code: str) -> set[str]:
@@ -28,15 +28,10 @@ def modules_after(code: str) -> set[str]:
     return set(json.loads(out.stdout.splitlines()[-1]))
 
 
-def test_importing_the_app_loads_no_face_models_speech_engine_or_validator() -> None:
+def test_importing_the_app_loads_no_face_models_or_speech_engine() -> None:
     loaded = modules_after("import kiosk.app")
     assert "kiosk.app" in loaded and "PySide6.QtWidgets" in loaded  # it did import the app
     assert sorted(m for m in loaded if m.split(".")[0] in HEAVY) == []
-
-
-def test_reading_the_rule_tables_is_what_loads_the_validator() -> None:
-    loaded = modules_after("from kiosk.flows.rules import RuleBook; RuleBook.load()")
-    assert "pydantic" in loaded  # the check above could fail: this import path loads it
 
 
 def test_a_matcher_not_started_spawns_nothing_and_closes_at_once() -> None:

@@ -14,6 +14,9 @@ from pathlib import Path
 import pytest
 
 from kiosk import cli
+from kiosk.commands import doctor
+from kiosk.commands.doctor import Machine
+from kiosk.config import from_dict
 from kiosk.flows.rules import Case, DamageGrade, Plan, RuleBook, RulesError, Scheme, estimate
 from kiosk.flows.rules import read_tables as read
 from kiosk.paths import ASSETS
@@ -135,3 +138,26 @@ def test_every_shipped_row_is_typed_and_keeps_its_citation_and_date() -> None:
             ref = t.ref(row)
             assert ref.source.strip() and ref.effective == t.effective
             assert ref.explain.startswith("rules.")
+
+
+def test_the_kiosk_does_not_start_on_a_broken_table(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`kiosk run` stops before any window or device, as for a bad settings file."""
+    folder = tables_with(tmp_path, "condolence.toml", "at_least = 5", "at_least = -5")
+    cfg = tmp_path / "kiosk.toml"
+    cfg.write_text(f'[rules]\ntables = "{folder}"\n', encoding="utf-8")
+    rc = cli.main(["--config", str(cfg), "--data-dir", str(tmp_path / "data"), "run",
+                   "--offscreen"])  # fmt: skip
+    assert rc == 2
+    assert "condolence.toml: [[applies]] row 1" in capsys.readouterr().err
+
+
+def test_the_doctor_names_a_broken_table_and_lists_good_ones(tmp_path: Path) -> None:
+    folder = tables_with(tmp_path, "relief-loan.toml", "household = 4", "household = 40")
+    broken = doctor.check_rule_tables(Machine(from_dict({"rules": {"tables": str(folder)}}),
+                                              tmp_path / "data"))  # fmt: skip
+    assert broken.status == "fail" and "relief-loan.toml" in broken.detail
+    assert "household" in broken.detail and broken.fix
+    shipped = doctor.check_rule_tables(Machine(from_dict({}), tmp_path / "data"))
+    assert shipped.status == "ok" and "rebuild-support 2020.1" in shipped.detail
