@@ -9,7 +9,10 @@ Python writes and reuses its bytecode here, as the installed package does (compi
 packaging/build_deb.py), even where PYTHONDONTWRITEBYTECODE is set for development.
 Uses the global pcscd and vpcd port 35963: run it under `flock /tmp/kiosk-pcscd.lock`.
 
-    python -m bench.startup [--runs N]
+    python -m bench.startup [--runs N] [--repo OTHER_TREE]
+
+`--repo` measures another checkout of the kiosk (e.g. `git archive main` unpacked, with its
+translations built) with this script, to compare before and after on the same load.
 """
 
 from __future__ import annotations
@@ -29,20 +32,20 @@ REPO = Path(__file__).resolve().parent.parent
 MARKS = {"ready": '"event": "app.ready"', "first_screen": '"event": "app.screenshot"'}
 
 
-def _env() -> dict[str, str]:
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(REPO))
+def _env(repo: Path) -> dict[str, str]:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(repo))
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.pop("DISPLAY", None)
     env.pop("WAYLAND_DISPLAY", None)
     return env
 
 
-def one_run(data: Path, shot: Path) -> dict[str, float]:
+def one_run(data: Path, shot: Path, repo: Path = REPO) -> dict[str, float]:
     """One start on an existing data dir to the first screen and out; seconds and MiB."""
     cmd = [sys.executable, "-m", "kiosk", "--data-dir", str(data), "run", "--offscreen",
            "--demo", "--screenshot", str(shot)]  # fmt: skip
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=REPO, env=_env(), stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, cwd=repo, env=_env(repo), stderr=subprocess.PIPE, text=True)
     seen: dict[str, float] = {}
     assert proc.stderr is not None
     for line in proc.stderr:
@@ -58,9 +61,9 @@ def one_run(data: Path, shot: Path) -> dict[str, float]:
             "peak_rss_mib": usage.ru_maxrss / 1024}  # fmt: skip
 
 
-def import_time() -> float:
+def import_time(repo: Path = REPO) -> float:
     code = "import time; t = time.perf_counter(); import kiosk.app; print(time.perf_counter() - t)"
-    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=_env(), check=True,
+    out = subprocess.run([sys.executable, "-c", code], cwd=repo, env=_env(repo), check=True,
                          capture_output=True, text=True)  # fmt: skip
     return float(out.stdout.strip())
 
@@ -74,16 +77,19 @@ def _summary(samples: list[float], unit: str, scale: float = 1.0) -> dict[str, f
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="bench.startup")
     p.add_argument("--runs", type=int, default=7)
+    p.add_argument("--repo", type=Path, default=REPO, help="the kiosk tree to measure")
     args = p.parse_args(argv)
+    repo = args.repo.resolve()
     runs = []
     with tempfile.TemporaryDirectory(prefix="bench-startup-") as t:
         data = Path(t) / "data"
-        one_run(data, Path(t) / "warm.png")  # fills the page cache; makes the store's keys
+        one_run(data, Path(t) / "warm.png", repo)  # fills the page cache; makes the keys
         for i in range(args.runs):
-            runs.append(one_run(data, Path(t) / f"run{i}.png"))
-        imports = [import_time() for _ in range(args.runs)]
+            runs.append(one_run(data, Path(t) / f"run{i}.png", repo))
+        imports = [import_time(repo) for _ in range(args.runs)]
     result = {
         "command": "kiosk run --offscreen --demo --screenshot",
+        "tree": str(repo),
         "ready": _summary([r["ready_s"] for r in runs], "s"),
         "first_screen": _summary([r["first_screen_s"] for r in runs], "s"),
         "whole_command": _summary([r["total_s"] for r in runs], "s"),
@@ -92,7 +98,8 @@ def main(argv: list[str] | None = None) -> int:
         "cpus": os.cpu_count(),
     }
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "startup.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    name = "startup.json" if repo == REPO else f"startup-{repo.name}.json"
+    (RESULTS / name).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(result, indent=2))
     return 0
 
