@@ -141,20 +141,28 @@ class AdminExit:
 
 
 class FirstScreen(QObject):
-    """Tells once when the window has painted its first screen."""
+    """Tells once when the window has painted its first screen (or after `deadline_ms`, if a
+    platform never paints a hidden or covered window: the screenshot must not wait for ever)."""
 
     painted = Signal()
 
-    def __init__(self, window: QWidget) -> None:
+    def __init__(self, window: QWidget, deadline_ms: int = 5000) -> None:
         super().__init__(window)
-        self._done = False
+        self._seen = False
+        self._told = False
         window.installEventFilter(self)
+        QTimer.singleShot(deadline_ms, self._tell)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if not self._done and event.type() == QEvent.Type.Paint:
-            self._done = True
-            QTimer.singleShot(0, self.painted.emit)  # after the paint has reached the screen
+        if not self._seen and event.type() == QEvent.Type.Paint:
+            self._seen = True
+            QTimer.singleShot(0, self._tell)  # after the paint has reached the screen
         return False
+
+    def _tell(self) -> None:
+        if not self._told:
+            self._told = True
+            self.painted.emit()
 
 
 class CardEvents(QObject):

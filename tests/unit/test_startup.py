@@ -10,7 +10,10 @@ import subprocess
 import sys
 
 import pytest
+from PySide6.QtWidgets import QWidget
+from pytestqt.qtbot import QtBot
 
+from kiosk.app import FirstScreen
 from kiosk.devices.bell import Bell
 from kiosk.devices.face.process import MatcherProcess
 from kiosk.errors import KnownError
@@ -60,3 +63,26 @@ def test_the_bell_makes_its_chime_at_the_first_ring() -> None:
     bell.ring()
     bell.ring()
     assert len(played) == 2 and played[0] is played[1] and played[0].startswith(b"RIFF")
+
+
+def test_the_first_screen_is_told_once_after_the_first_paint(qtbot: QtBot) -> None:
+    window = QWidget()
+    qtbot.addWidget(window)
+    first = FirstScreen(window, deadline_ms=60_000)
+    told: list[int] = []
+    first.painted.connect(lambda: told.append(1))
+    window.show()
+    qtbot.waitUntil(lambda: told == [1], timeout=5_000)
+    window.update()
+    window.repaint()
+    qtbot.wait(50)
+    assert told == [1]  # once, not at every paint
+
+
+def test_a_window_never_painted_is_told_at_the_deadline(qtbot: QtBot) -> None:
+    window = QWidget()  # never shown: no paint
+    qtbot.addWidget(window)
+    first = FirstScreen(window, deadline_ms=50)
+    told: list[int] = []
+    first.painted.connect(lambda: told.append(1))
+    qtbot.waitUntil(lambda: told == [1], timeout=5_000)
