@@ -60,9 +60,10 @@ pytest: setup
 
 test: lint check-layers pytest
 
-# The unit tier for the inner loop (under two minutes); `make test` still runs everything.
+# The unit tier for the inner loop (under two minutes), one worker per core (pytest-xdist);
+# `make test` still runs everything, in one process.
 test-fast: setup
-	QT_QPA_PLATFORM=offscreen $(BIN)/pytest tests/unit -q $(PYTEST_ARGS)
+	QT_QPA_PLATFORM=offscreen $(BIN)/pytest tests/unit -q -n auto $(PYTEST_ARGS)
 
 bench: setup
 	@mkdir -p bench/results
