@@ -8,11 +8,12 @@ BIN := $(VENV)/bin
 STAMPS := .stamps
 export QT_QPA_FONTDIR ?=
 
-.PHONY: run run-xvfb backoffice test lint check-layers pytest bench fuzz package setup translations clean help
+.PHONY: run run-xvfb backoffice test test-fast lint check-layers pytest bench fuzz package setup translations clean help
 
 help:
 	@echo "make run    install what is missing, then start the kiosk (demo mode without reader/camera)"
 	@echo "make test   install what is missing, then run every check"
+	@echo "make test-fast  the unit tests only (no pcscd, window or browser): the inner loop"
 	@echo "make bench  run the benchmarks (JSON in bench/results/)"
 	@echo "make backoffice  the city's back office on a local PostgreSQL (docs/backoffice.md)"
 
@@ -64,9 +65,16 @@ pytest: setup
 
 test: lint check-layers pytest
 
+# The unit tier for the inner loop (under two minutes), one worker per core (pytest-xdist);
+# `make test` still runs everything, in one process.
+test-fast: setup
+	QT_QPA_PLATFORM=offscreen $(BIN)/pytest tests/unit -q -n auto $(PYTEST_ARGS)
+
 bench: setup
 	@mkdir -p bench/results
-	@for b in bench/[a-z]*.py; do n=$$(basename $$b .py); echo "== $$n" >&2; $(BIN)/python -m bench.$$n || exit 1; done
+	@# startup drives pcscd's virtual readers: wait for any test run that holds them.
+	@for b in bench/[a-z]*.py; do n=$$(basename $$b .py); echo "== $$n" >&2; \
+		flock /tmp/kiosk-pcscd.lock $(BIN)/python -m bench.$$n || exit 1; done
 
 # Coverage-guided fuzzing of the card parsers for FUZZ_SECONDS (crashes land in build/fuzz/).
 FUZZ_SECONDS ?= 300

@@ -62,7 +62,7 @@ def measure(samples: int, level: str, seed: int, serif: bool = False) -> dict[st
     }
 
 
-def main() -> None:
+def main() -> int:
     samples = int(sys.argv[1]) if len(sys.argv) > 1 else 40
     result = {
         "benchmark": "card_front_ocr",
@@ -75,7 +75,12 @@ def main() -> None:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "card_front_ocr.json").write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
+    wrong = sum(int(r["wrong_value_count"]) for r in result.values() if isinstance(r, dict))
+    if wrong:  # the figure that must stay 0: fail `make bench` loudly
+        print(f"card_front_ocr: {wrong} wrong values (must be none)", file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -6,6 +6,7 @@ constructor, so a test can build any part with small fakes.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import sys
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QWidget
 
 from kiosk import logs
@@ -53,7 +54,7 @@ from kiosk.errors import KnownError
 from kiosk.flows.camera_access import CameraCardFront, CameraPreview
 from kiosk.flows.card_access import CardOnReader
 from kiosk.flows.face_check import CameraFaceCheck
-from kiosk.flows.ports import FaceDecided, FaceGuidance, KioskExitPort, Ports
+from kiosk.flows.ports import Clock, FaceDecided, FaceGuidance, KioskExitPort, Ports
 from kiosk.flows.services import CameraStills, SiteServices
 from kiosk.flows.session import Page, SessionMachine
 from kiosk.flows.site import StaffBell, StoreAudit, SystemClock, TicketCounter, TodaysFigures
@@ -93,6 +94,10 @@ def main(
         kiosk = Kiosk.assemble(settings, data, demo, translations, AdminExit(app, dog))
         try:
             _quit_on_signals(app)
+            first = FirstScreen(kiosk.window)
+            first.painted.connect(lambda: logs.event(log, "app.first_screen"))
+            # Slow helpers (the face matcher's models) start once the resident sees a screen.
+            first.painted.connect(lambda: QTimer.singleShot(0, kiosk.warm_up))
             kiosk.show()
             logs.event(log, "app.ready", demo_card=kiosk.demo_card, page=kiosk.current_page())
             dog.ready()
@@ -102,7 +107,8 @@ def main(
             if dog.ping_interval_ms:
                 heartbeat.start(dog.ping_interval_ms)
             if screenshot is not None:
-                QTimer.singleShot(500, lambda: _save_and_quit(app, kiosk, screenshot))
+                shot = screenshot
+                first.painted.connect(lambda: _save_and_quit(app, kiosk, shot))
             if exit_after is not None:
                 QTimer.singleShot(int(exit_after * 1000), app.quit)
             rc = app.exec()
@@ -134,24 +140,76 @@ class AdminExit:
         return True
 
 
+class FirstScreen(QObject):
+    """Tells once when the window has painted its first screen (or after `deadline_ms`, if a
+    platform never paints a hidden or covered window: the screenshot must not wait for ever)."""
+
+    painted = Signal()
+
+    def __init__(self, window: QWidget, deadline_ms: int = 5000) -> None:
+        super().__init__(window)
+        self._seen = False
+        self._told = False
+        window.installEventFilter(self)
+        QTimer.singleShot(deadline_ms, self._tell)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if not self._seen and event.type() == QEvent.Type.Paint:
+            self._seen = True
+            QTimer.singleShot(0, self._tell)  # after the paint has reached the screen
+        return False
+
+    def _tell(self) -> None:
+        if not self._told:
+            self._told = True
+            self.painted.emit()
+
+
 class CardEvents(QObject):
-    """Brings the card watcher's thread to the Qt thread: its signals are queued."""
+    """Brings the card watcher's thread to the Qt thread: its signals are queued. Once shut
+    (the kiosk closing), a signal still in the queue is dropped: it must not reach a session
+    whose store is closed."""
 
     inserted = Signal(str)
     removed = Signal(str)
     failed = Signal(str)
 
+    def __init__(
+        self,
+        on_inserted: Callable[[str], None],
+        on_removed: Callable[[str], None],
+        on_failed: Callable[[str], None],
+    ) -> None:
+        super().__init__()
+        self.open = True
+        self.inserted.connect(lambda r: self._deliver(on_inserted, r))
+        self.removed.connect(lambda r: self._deliver(on_removed, r))
+        self.failed.connect(lambda m: self._deliver(on_failed, m))
+
+    def _deliver(self, handler: Callable[[str], None], value: str) -> None:
+        if self.open:
+            handler(value)
+
+    def shut(self) -> None:
+        self.open = False
+
 
 @dataclass
 class Kiosk:
-    """The assembled kiosk: what must be shown, and what must be closed at the end."""
+    """The assembled kiosk: what must be shown, what tests may look at, and `resources`, an
+    ExitStack that closes everything in the reverse order it was opened."""
 
     window: MainWindow
     session: SessionMachine
-    closers: list[Callable[[], object]]  # in the order to call them at the end
+    store: Store
+    services: SiteServices
+    preview: CameraPreview
+    card_events: CardEvents
+    resources: contextlib.ExitStack
     slot: VirtualCardSlot | None = None
     tray: DemoTray | None = None
     fullscreen: bool = False
+    warm_ups: tuple[Callable[[], object], ...] = ()  # slow helpers to start after the first screen
 
     @property
     def demo_card(self) -> bool:
@@ -165,10 +223,36 @@ class Kiosk:
         demo: str,
         translations: Translations,
         kiosk_exit: KioskExitPort | None = None,
+        *,
+        clock: Clock | None = None,
+        speaker: Speaker | None = None,
     ) -> Kiosk:
-        closers: list[Callable[[], object]] = []
+        """Build the kiosk. `clock` and `speaker` replace the system clock and the voice
+        (tests step time and listen); a given speaker is the caller's to close."""
+        with contextlib.ExitStack() as stack:
+            kiosk = cls._build(stack, settings, data, demo, translations, kiosk_exit, clock,
+                               speaker)  # fmt: skip
+            stack.pop_all()  # built whole: from now on `kiosk.close()` closes it
+        return kiosk
+
+    @classmethod
+    def _build(
+        cls,
+        stack: contextlib.ExitStack,
+        settings: Settings,
+        data: DataDir,
+        demo: str,
+        translations: Translations,
+        kiosk_exit: KioskExitPort | None,
+        clock: Clock | None,
+        speaker: Speaker | None,
+    ) -> Kiosk:
+        # Each resource is closed right after it is opened (`_closing`): a failure halfway
+        # closes what was opened, and at the end everything closes in reverse order.
+        resources = contextlib.ExitStack()
+        stack.callback(resources.close)
         daemon = pcscd.PcscDaemon.ensure(autostart=settings.card.pcscd_autostart)
-        closers.append(daemon.stop)
+        _closing(resources, daemon.stop)
         demo_card = demo == "on" or (demo == "auto" and not _real_readers())
         slot = VirtualCardSlot(settings.card.vpcd_port) if demo_card else None
         reader = vpcd_reader_name(settings.card.vpcd_port) if slot else settings.card.reader
@@ -179,37 +263,43 @@ class Kiosk:
         staff_slot = (
             VirtualCardSlot(_other_vpcd_port(settings.card.vpcd_port)) if demo_staff else None
         )
+        for s in (slot, staff_slot):
+            if s is not None:
+                _closing(resources, s.close)  # after the watcher: no card vanishes under it
         staff_reader = staff_slot.reader_name if staff_slot else staff_settings.card_reader
         trust = resolve_trust(settings.card.trust_table, demo=demo_card)
 
         store = Store.open(data, settings)
-        closers.append(store.close)
+        _closing(resources, store.close)
         housekeeping = Housekeeping(
             store, sink_from_settings(settings.sink, data), settings.sink.sync_interval_s
         )
         housekeeping.start()
-        closers.append(housekeeping.stop)
+        _closing(resources, housekeeping.stop)  # before the store closes
 
-        speaker = Speaker(muted=not settings.ui.voice)
-        closers.append(speaker.close)
+        if speaker is None:
+            speaker = Speaker(muted=not settings.ui.voice)
+            _closing(resources, speaker.close)
         gui = GuiThread()
+        _closing(resources, gui.shut)  # before the store closes: a late result is dropped
         camera = _camera(settings, demo)
         preview = CameraPreview(camera)
-        closers.append(camera.stop)
+        _closing(resources, camera.stop)
         # Matching in a child process keeps the preview at the camera's frame rate (face.md).
-        matcher = MatcherProcess(MatchSettings.from_face_settings(settings.face))
+        # Started by `warm_up` after the first screen, or by the first face check.
+        matcher = MatcherProcess(MatchSettings.from_face_settings(settings.face), start=False)
+        _closing(resources, matcher.close)
         face = GuiThreadFace(CameraFaceCheck(camera, matcher), gui)
-        closers.insert(0, matcher.close)
-        closers.insert(0, face.close)
+        _closing(resources, face.close)
         services = SiteServices(settings, store, demo=demo_card, camera=CameraStills(preview))
         staff = ConfigStaff(staff_settings)
         worker = Worker(gui)
-        closers.insert(0, worker.close)
+        _closing(resources, worker.close)
         ports = Ports(
             card=CardOnReader(trust, reader),
             face=face,
             staff=staff,
-            clock=SystemClock(),
+            clock=clock or SystemClock(),
             audit=StoreAudit(store),
             procedures=services,
             staff_call=StaffBell(Bell().ring),
@@ -249,7 +339,7 @@ class Kiosk:
         rest = QTimer(window)
         rest.timeout.connect(lambda: preview.rest() if session.page is Page.WELCOME else None)
         rest.start(3000)
-        events = CardEvents()
+        _closing(resources, rest.stop)
 
         def inserted(r: str) -> None:
             if staff_reader and r == staff_reader:
@@ -257,15 +347,18 @@ class Kiosk:
             elif _ours(reader, r):
                 session.card_inserted()
 
-        events.inserted.connect(inserted)
-        events.removed.connect(
-            lambda r: session.card_removed() if _ours(reader, r) and r != staff_reader else None
+        def removed(r: str) -> None:
+            if _ours(reader, r) and r != staff_reader:
+                session.card_removed()
+
+        events = CardEvents(
+            inserted, removed, lambda m: logs.event(log, "card.watcher_error", error=m)
         )
-        events.failed.connect(lambda m: logs.event(log, "card.watcher_error", error=m))
         watcher = CardWatcher(
             events.inserted.emit, events.removed.emit, lambda e: events.failed.emit(e.message_id)
         ).start()
-        closers.insert(0, watcher.stop)
+        _closing(resources, watcher.stop)
+        _closing(resources, events.shut)  # first of all: a queued removal finds the door shut
         tray = None
         if slot is not None:
             demo_people = [
@@ -283,10 +376,19 @@ class Kiosk:
                 scenes.choose,
                 source_on_insert=DEMO_RESIDENT,
             )
-            closers.insert(0, slot.close)
-            if staff_slot is not None:
-                closers.insert(0, staff_slot.close)
-        return cls(window, session, closers, slot, tray, settings.ui.fullscreen)
+        return cls(
+            window,
+            session,
+            store,
+            services,
+            preview,
+            events,
+            resources,
+            slot,
+            tray,
+            settings.ui.fullscreen,
+            warm_ups=(matcher.start,),
+        )
 
     def show(self) -> None:
         if self.fullscreen:
@@ -309,15 +411,28 @@ class Kiosk:
         widget: QWidget = self.window
         return widget.grab().save(str(path), "PNG")
 
+    def warm_up(self) -> None:
+        """Start what is slow to start (the face matcher's models) while the resident reads."""
+        for start in self.warm_ups:
+            start()
+
     def close(self) -> None:
         if self.tray is not None:
             self.tray.close()
         self.window.close()
-        for close in self.closers:
-            try:
-                close()
-            except Exception:  # one stuck device must not keep the others open
-                log.exception("app.close_failed")
+        self.resources.close()
+
+
+def _closing(stack: contextlib.ExitStack, close: Callable[[], object]) -> None:
+    """Close at the end, in reverse order; one stuck device must not keep the others open."""
+
+    def guarded() -> None:
+        try:
+            close()
+        except Exception:
+            log.exception("app.close_failed")
+
+    stack.callback(guarded)
 
 
 def _ours(reader: str, reported: str) -> bool:
@@ -449,10 +564,15 @@ class GuiThread(QObject):
 
     def __init__(self) -> None:
         super().__init__()
-        self._call.connect(lambda fn: fn())
+        self.open = True
+        self._call.connect(lambda fn: fn() if self.open else None)
 
     def post(self, fn: Callable[[], object]) -> None:
         self._call.emit(fn)
+
+    def shut(self) -> None:
+        """Drop what is still queued (a worker's result for a closed kiosk)."""
+        self.open = False
 
 
 class Worker:

@@ -362,6 +362,18 @@ def check_trust_table(m: Machine) -> Finding:
     )
 
 
+def check_rule_tables(m: Machine) -> Finding:
+    from kiosk.flows.rules import RuleBook
+
+    try:
+        book = RuleBook.for_site(m.settings.rules.tables)
+    except KnownError as e:
+        fix = "correct the table ([rules] tables, or the shipped assets/rules)"
+        return Finding("rule-tables", "fail", e.detail or e.message_id, fix)
+    names = ", ".join(f"{t.scheme} {t.version}" for t in book.tables)
+    return Finding("rule-tables", "ok", f"in force today: {names}")
+
+
 CHECKS: tuple[Callable[[Machine], Finding], ...] = (
     check_pcscd,
     check_readers,
@@ -371,6 +383,7 @@ CHECKS: tuple[Callable[[Machine], Finding], ...] = (
     check_disk,
     check_clock,
     check_trust_table,
+    check_rule_tables,
 )
 
 

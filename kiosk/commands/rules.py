@@ -207,7 +207,7 @@ def list_command(args: argparse.Namespace, ctx: Context) -> int:
             "source": t.source,
             "note": t.note,
             "file": t.path.name,
-            "rows": [str(v["id"]) for v in t.rows()],
+            "rows": [v.id for v in t.rows()],
         }
         for t in book.tables
     ]

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from kiosk.commands import Context
+from kiosk.flows.rules import RuleBook
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -34,6 +35,9 @@ def has_display() -> bool:
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
     settings = ctx.settings  # a bad file stops here with exit 2, before anything starts
+    # So do the site's rule tables (exit 2 naming file, row and key), not a resident's
+    # support check hours later.
+    RuleBook.for_site(settings.rules.tables)
     if args.screenshot is not None and not has_display():
         args.offscreen = True  # a real window when there is a display (Xvfb), else offscreen
     if args.offscreen:

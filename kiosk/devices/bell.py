@@ -35,7 +35,9 @@ class Bell:
 
     def __init__(self, player: AudioPlayer | None = None) -> None:
         self._player = player if player is not None else default_player()
-        self._sound = chime()
+        self._sound: bytes | None = None  # made at the first ring: 0.1 s off the start-up
 
     def ring(self) -> None:
+        if self._sound is None:
+            self._sound = chime()
         self._player.play(self._sound)

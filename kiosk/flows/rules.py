@@ -12,7 +12,6 @@ or `staff-review` ("staff will look at your case") with the reasons as message i
 from __future__ import annotations
 
 import calendar
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -20,10 +19,20 @@ from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from kiosk.errors import KnownError
 from kiosk.paths import ASSETS
+
+if TYPE_CHECKING:  # the table shapes need pydantic, imported only when tables are read
+    from kiosk.flows.rule_tables import (
+        AmountRow,
+        CondolenceRules,
+        DamageGradeRules,
+        RebuildSupportRules,
+        ReliefLoanRules,
+        Row,
+    )
 
 RULES_DIR = ASSETS / "rules"
 IncomeBoundary = Literal["inclusive", "exclusive"]
@@ -120,47 +129,45 @@ _TABLE_OF = {
 }
 
 
+R = TypeVar("R")
+
+
 @dataclass(frozen=True)
-class RuleTable:
-    """One version of one published table, as read from its TOML file."""
+class RuleTable(Generic[R]):
+    """One version of one published table: its header, and its rows checked and typed
+    (`kiosk.flows.rule_tables`)."""
 
     scheme: str
     version: str
     effective: date
     source: str
     note: str
-    data: Mapping[str, Any]
+    rules: R
     path: Path
 
-    def ref(self, row: Mapping[str, Any], **params: object) -> RuleRef:
-        try:
-            return RuleRef(
-                id=str(row["id"]),
-                explain=str(row["explain"]),
-                table=self.scheme,
-                version=self.version,
-                source=self.source,
-                effective=self.effective,
-                params=dict(params),
-            )
-        except KeyError as e:
-            raise RulesError(f"{self.path.name}: a row lacks {e}") from None
+    def ref(self, row: Row, **params: object) -> RuleRef:
+        return RuleRef(
+            id=row.id,
+            explain=row.explain,
+            table=self.scheme,
+            version=self.version,
+            source=row.source or self.source,
+            effective=self.effective,
+            params=dict(params),
+        )
 
-    def rows(self) -> list[Mapping[str, Any]]:
-        """Every table or array entry that carries a rule id, in file order."""
-        out: list[Mapping[str, Any]] = []
-        for value in self.data.values():
-            if isinstance(value, dict) and "id" in value:
+    def rows(self) -> list[Row]:
+        """Every row that carries a rule id, in the table's order."""
+        from kiosk.flows.rule_tables import Row
+
+        out: list[Row] = []
+        for name in type(self.rules).model_fields:  # type: ignore[attr-defined]
+            value = getattr(self.rules, name)
+            if isinstance(value, Row):
                 out.append(value)
             elif isinstance(value, list):
-                out += [v for v in value if isinstance(v, dict) and "id" in v]
+                out += [v for v in value if isinstance(v, Row)]
         return out
-
-    def section(self, key: str) -> Any:
-        try:
-            return self.data[key]
-        except KeyError:
-            raise RulesError(f"{self.path.name}: no [{key}]") from None
 
 
 @dataclass(frozen=True)
@@ -250,7 +257,7 @@ def yen(amount: int) -> str:
 class RuleBook:
     """The rule tables in force on one date, one per table name."""
 
-    def __init__(self, tables: Mapping[str, RuleTable], on: date) -> None:
+    def __init__(self, tables: Mapping[str, RuleTable[Any]], on: date) -> None:
         self._tables = dict(tables)
         self.on = on
 
@@ -258,7 +265,7 @@ class RuleBook:
     def load(cls, folder: Path = RULES_DIR, on: date | None = None) -> RuleBook:
         """Read every `*.toml` in `folder`; keep the newest version effective on `on`."""
         when = on or date.today()
-        chosen: dict[str, RuleTable] = {}
+        chosen: dict[str, RuleTable[Any]] = {}
         for t in read_tables(folder):
             if t.effective > when:
                 continue
@@ -272,48 +279,22 @@ class RuleBook:
         """The site's tables (`[rules] tables`; empty: the shipped ones) in force on `on`."""
         return cls.load(Path(tables) if tables else RULES_DIR, on)
 
-    def table(self, name: str) -> RuleTable | None:
+    def table(self, name: str) -> RuleTable[Any] | None:
         return self._tables.get(name)
 
     @property
-    def tables(self) -> tuple[RuleTable, ...]:
+    def tables(self) -> tuple[RuleTable[Any], ...]:
         return tuple(self._tables[k] for k in sorted(self._tables))
 
 
-def read_tables(folder: Path = RULES_DIR) -> list[RuleTable]:
-    """Every table file in `folder`, checked for the header every table must carry."""
-    out = []
+def read_tables(folder: Path = RULES_DIR) -> list[RuleTable[Any]]:
+    """Every table file in `folder`, each checked against its scheme's shape."""
+    from kiosk.flows.rule_tables import read_table  # pydantic only when tables are read
+
     paths = sorted(folder.glob("*.toml"))
     if not paths:
         raise RulesError(f"{folder}: no rule tables")
-    for path in paths:
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
-            raise RulesError(f"{path.name}: {e}") from None
-        for key in ("scheme", "version", "effective", "source"):
-            if key not in data:
-                raise RulesError(f"{path.name}: lacks '{key}'")
-        eff = data["effective"]
-        if isinstance(eff, str):
-            try:
-                eff = date.fromisoformat(eff)
-            except ValueError:
-                raise RulesError(f"{path.name}: effective is not a date") from None
-        if not isinstance(eff, date):
-            raise RulesError(f"{path.name}: effective is not a date")
-        out.append(
-            RuleTable(
-                scheme=str(data["scheme"]),
-                version=str(data["version"]),
-                effective=eff,
-                source=str(data["source"]),
-                note=str(data.get("note", "")),
-                data=data,
-                path=path,
-            )
-        )
-    return out
+    return [read_table(path) for path in paths]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -330,10 +311,10 @@ def grade_from_damage_ratio(
     table = book.table("damage-grade")
     if table is None:
         raise RulesError(f"no damage-grade table effective on {book.on}")
-    rows = sorted(table.section("row"), key=lambda r: -Decimal(str(r["from_percent"])))
-    for row in rows:
-        if p >= Decimal(str(row["from_percent"])):
-            return DamageGrade(row["grade"]), table.ref(row, percent=str(p))
+    rules: DamageGradeRules = table.rules
+    for row in sorted(rules.row, key=lambda r: -r.from_percent):
+        if p >= row.from_percent:
+            return row.grade, table.ref(row, percent=str(p))
     raise RulesError(f"{table.path.name}: no grade starts at 0 percent")
 
 
@@ -358,15 +339,17 @@ class DisasterScale:
         return v if v is None else int(v)
 
 
-def _applies(table: RuleTable, scale: DisasterScale) -> tuple[bool | None, RuleRef | None]:
+def _applies(
+    table: RuleTable[CondolenceRules], scale: DisasterScale
+) -> tuple[bool | None, RuleRef | None]:
     """True with the first condition met; False if every condition is known and unmet."""
     unknown = False
-    for cond in table.section("applies"):
-        v = scale.value(str(cond["kind"]))
+    for cond in table.rules.applies:
+        v = scale.value(cond.kind)
         if v is None:
             unknown = True
-        elif v >= int(cond["at_least"]):
-            return True, table.ref(cond, at_least=int(cond["at_least"]), value=v)
+        elif v >= cond.at_least:
+            return True, table.ref(cond, at_least=cond.at_least, value=v)
     return (None if unknown else False), None
 
 
@@ -431,7 +414,7 @@ def estimate(
         )
 
 
-def _need(book: RuleBook, name: str) -> RuleTable:
+def _need(book: RuleBook, name: str) -> RuleTable[Any]:
     t = book.table(name)
     if t is None:
         raise _NoTable(name)
@@ -449,23 +432,25 @@ def _add_months(d: date, months: int) -> date:
 
 
 def _rebuild_support(case: Case, book: RuleBook) -> Estimate:
-    t = _need(book, _TABLE_OF[Scheme.REBUILD_SUPPORT])
-    rows = {str(r["category"]): r for r in t.section("row")}
+    t: RuleTable[RebuildSupportRules] = _need(book, _TABLE_OF[Scheme.REBUILD_SUPPORT])
+    rules = t.rules
+    rows = rules.by_category()
     applied: list[RuleRef] = []
     notes: list[str] = []
     reasons: list[str] = []
     params: dict[str, object] = {}
-    docs: list[str] = list(t.section("documents")["basic"])
+    documents = rules.documents
+    docs: list[str] = list(documents.basic)
     g = case.grade
-    demolished = t.section("demolished")
+    demolished = rules.demolished
 
     category: str | None
     if case.long_term_evacuation:
         category = "chouki-hinan"
     elif g is DamageGrade.ZENKAI:
         category = "zenkai"
-    elif case.demolished and g is not None and g.value in demolished["grades"]:
-        category = str(demolished["category"])
+    elif case.demolished and g is not None and g in demolished.grades:
+        category = demolished.category
         applied.append(t.ref(demolished, grade=g.value))
     elif g is not None and g.value in rows:
         category = g.value
@@ -481,13 +466,15 @@ def _rebuild_support(case: Case, book: RuleBook) -> Estimate:
                         tuple(reasons), params=params)  # fmt: skip
 
     row = rows[category]
-    if category in ("kaitai", "chouki-hinan"):
-        docs += t.section("documents").get(category, [])
-    basic = int(row["basic_yen"])
+    if category == "kaitai":
+        docs += documents.kaitai
+    elif category == "chouki-hinan":
+        docs += documents.chouki_hinan
+    basic = row.basic_yen
     plan_yen = {
-        Plan.BUILD: int(row["build_yen"]),
-        Plan.REPAIR: int(row["repair_yen"]),
-        Plan.RENT: int(row["rent_yen"]),
+        Plan.BUILD: row.build_yen,
+        Plan.REPAIR: row.repair_yen,
+        Plan.RENT: row.rent_yen,
         Plan.NONE: 0,
     }
     applied.insert(
@@ -497,26 +484,26 @@ def _rebuild_support(case: Case, book: RuleBook) -> Estimate:
     )  # fmt: skip
     parts: list[tuple[str, str, int]] = []
     if basic:
-        parts.append((f"{row['id']}.basic", "part.rebuild-support.basic", basic))
+        parts.append((f"{row.id}.basic", "part.rebuild-support.basic", basic))
     if case.plan is not Plan.NONE:
-        docs += t.section("documents")[case.plan.value]
+        docs += getattr(documents, case.plan.value)
     if case.rented_first and case.plan in (Plan.BUILD, Plan.REPAIR):
         rent = plan_yen[Plan.RENT]
-        parts.append((f"{row['id']}.rent", "part.rebuild-support.addition-rent", rent))
+        parts.append((f"{row.id}.rent", "part.rebuild-support.addition-rent", rent))
         parts.append(
-            (f"{row['id']}.{case.plan.value}", "part.rebuild-support.addition-balance",
+            (f"{row.id}.{case.plan.value}", "part.rebuild-support.addition-balance",
              plan_yen[case.plan] - rent)
         )  # fmt: skip
-        applied.append(t.ref(t.section("rent_then"), total=yen(plan_yen[case.plan])))
+        applied.append(t.ref(rules.rent_then, total=yen(plan_yen[case.plan])))
     elif case.plan is not Plan.NONE:
         label = f"part.rebuild-support.addition-{case.plan.value}"
-        parts.append((f"{row['id']}.{case.plan.value}", label, plan_yen[case.plan]))
+        parts.append((f"{row.id}.{case.plan.value}", label, plan_yen[case.plan]))
     else:
         notes.append("rules.note.rebuild-support.addition-later")
 
     if case.household == 1:
-        sp = t.section("single_person")
-        factor = Fraction(int(sp["numerator"]), int(sp["denominator"]))
+        sp = rules.single_person
+        factor = Fraction(sp.numerator, sp.denominator)
         parts = [(i, lab, int(a * factor)) for i, lab, a in parts]
         applied.append(t.ref(sp, numerator=factor.numerator, denominator=factor.denominator))
 
@@ -534,12 +521,12 @@ def _rebuild_support(case: Case, book: RuleBook) -> Estimate:
     if case.disaster_date is not None and basic:
         deadlines.append(
             ("rules.deadline.basic",
-             _add_months(case.disaster_date, int(t.data.get("basic_deadline_months", 13))))
+             _add_months(case.disaster_date, rules.basic_deadline_months))
         )  # fmt: skip
     if case.disaster_date is not None:
         deadlines.append(
             ("rules.deadline.addition",
-             _add_months(case.disaster_date, int(t.data.get("addition_deadline_months", 37))))
+             _add_months(case.disaster_date, rules.addition_deadline_months))
         )  # fmt: skip
     return Estimate(
         scheme=Scheme.REBUILD_SUPPORT,
@@ -555,8 +542,8 @@ def _rebuild_support(case: Case, book: RuleBook) -> Estimate:
     )
 
 
-def _law_applies(t: RuleTable, case: Case, applied: list[RuleRef], reasons: list[str],
-                 notes: list[str]) -> bool:  # fmt: skip
+def _law_applies(t: RuleTable[CondolenceRules], case: Case, applied: list[RuleRef],
+                 reasons: list[str], notes: list[str]) -> bool:  # fmt: skip
     ok, ref = _applies(t, case.scale)
     if ref is not None:
         applied.append(ref)
@@ -567,118 +554,118 @@ def _law_applies(t: RuleTable, case: Case, applied: list[RuleRef], reasons: list
     return ok is not False
 
 
-def _amount_row(rows: Sequence[Mapping[str, Any]], main_earner: bool) -> Mapping[str, Any]:
+def _amount_row(rows: Sequence[AmountRow], main_earner: bool) -> AmountRow:
     for r in rows:
-        if bool(r["main_earner"]) is main_earner:
+        if r.main_earner is main_earner:
             return r
     raise RulesError(f"no row for main_earner={main_earner}")
 
 
 def _condolence(case: Case, book: RuleBook) -> Estimate:
-    t = _need(book, _TABLE_OF[Scheme.CONDOLENCE])
+    t: RuleTable[CondolenceRules] = _need(book, _TABLE_OF[Scheme.CONDOLENCE])
     applied: list[RuleRef] = []
     reasons: list[str] = []
     notes: list[str] = []
-    row = _amount_row(t.section("condolence"), case.main_earner)
-    amount = int(row["amount_yen"])
+    row = _amount_row(t.rules.condolence, case.main_earner)
+    amount = row.amount_yen
     applied.append(t.ref(row, amount=yen(amount)))
-    bereaved = t.section("bereaved")
+    bereaved = t.rules.bereaved
     rel = case.relation
     if rel is None:
         reasons.append("rules.reason.condolence.relation-unknown")
-    elif rel.value in bereaved["relations"]:
+    elif rel in bereaved.relations:
         applied.append(t.ref(bereaved, relation=rel.value))
     elif rel is Relation.SIBLING:
         if not case.closer_relatives and case.sibling_lived_with:
-            applied.append(t.ref(t.section("siblings")))
+            applied.append(t.ref(t.rules.siblings))
         else:
             reasons.append("rules.reason.condolence.sibling")
     else:
         reasons.append("rules.reason.condolence.relation")
     if case.disaster_related_death:
-        applied.append(t.ref(t.section("disaster_related")))
+        applied.append(t.ref(t.rules.disaster_related))
     law_ok = _law_applies(t, case, applied, reasons, notes)
     outcome: Outcome = "likely-eligible" if law_ok and not reasons else "staff-review"
     return Estimate(
         scheme=Scheme.CONDOLENCE,
         outcome=outcome,
         kind="grant",
-        parts=(Part(str(row["id"]), "part.condolence", amount),),
+        parts=(Part(row.id, "part.condolence", amount),),
         rules=tuple(applied),
         reasons=tuple(reasons),
         notes=tuple(notes),
-        documents=_unique(t.section("documents")["condolence"]),
+        documents=_unique(t.rules.documents.condolence),
     )
 
 
 def _disability_grant(case: Case, book: RuleBook) -> Estimate:
-    t = _need(book, _TABLE_OF[Scheme.DISABILITY_GRANT])
+    t: RuleTable[CondolenceRules] = _need(book, _TABLE_OF[Scheme.DISABILITY_GRANT])
     applied: list[RuleRef] = []
     reasons: list[str] = []
     notes: list[str] = []
-    row = _amount_row(t.section("disability"), case.main_earner)
-    amount = int(row["amount_yen"])
+    row = _amount_row(t.rules.disability, case.main_earner)
+    amount = row.amount_yen
     applied.append(t.ref(row, amount=yen(amount)))
-    applied.append(t.ref(t.section("disability_severity")))
+    applied.append(t.ref(t.rules.disability_severity))
     law_ok = _law_applies(t, case, applied, reasons, notes)
     return Estimate(
         scheme=Scheme.DISABILITY_GRANT,
         outcome="likely-eligible" if law_ok else "staff-review",
         kind="grant",
-        parts=(Part(str(row["id"]), "part.disability-grant", amount),),
+        parts=(Part(row.id, "part.disability-grant", amount),),
         rules=tuple(applied),
         reasons=tuple(reasons),
         notes=(*notes, "rules.note.disability-grant.severity"),
-        documents=_unique(t.section("documents")["disability"]),
+        documents=_unique(t.rules.documents.disability),
     )
 
 
 def income_limit(
-    t: RuleTable, household: int, dwelling_lost: bool
-) -> tuple[int, Mapping[str, Any]]:
+    t: RuleTable[ReliefLoanRules], household: int, dwelling_lost: bool
+) -> tuple[int, Row]:
     """The relief loan's income limit for a household, and the row that set it."""
     if dwelling_lost:
-        row = t.section("income_dwelling_lost")
-        return int(row["limit_yen"]), row
-    for row in t.section("income"):
-        if int(row["household"]) == household:
-            return int(row["limit_yen"]), row
-    large = t.section("income_large")
-    if household >= int(large["from_household"]):
-        extra = household - int(large["from_household"]) + 1
-        return int(large["base_yen"]) + extra * int(large["per_extra_yen"]), large
+        lost = t.rules.income_dwelling_lost
+        return lost.limit_yen, lost
+    for row in t.rules.income:
+        if row.household == household:
+            return row.limit_yen, row
+    large = t.rules.income_large
+    if household >= large.from_household:
+        extra = household - large.from_household + 1
+        return large.base_yen + extra * large.per_extra_yen, large
     raise RulesError(f"{t.path.name}: no income limit for a household of {household}")
 
 
 def _relief_loan(case: Case, book: RuleBook, boundary: IncomeBoundary) -> Estimate:
-    t = _need(book, _TABLE_OF[Scheme.RELIEF_LOAN])
+    t: RuleTable[ReliefLoanRules] = _need(book, _TABLE_OF[Scheme.RELIEF_LOAN])
     applied: list[RuleRef] = []
     reasons: list[str] = []
     notes: list[str] = []
     params: dict[str, object] = {}
-    grades = t.section("grades")
+    grades = t.rules.grades
     situations: set[str] = set()
     if case.injured:
         situations.add("injury-only")
     if case.goods_lost:
         situations.add("goods")
     if case.grade is not None:
-        if case.grade.value in grades["zenkai"]:
+        if case.grade in grades.zenkai:
             situations.add("zenkai")
-        elif case.grade.value in grades["hankai"]:
+        elif case.grade in grades.hankai:
             situations.add("hankai")
     if case.dwelling_lost:
         situations |= {"dwelling-lost", "zenkai"}  # a lost dwelling is at least 全壊
     rows = [
-        r for r in t.section("limit")
-        if bool(r["injured"]) is case.injured and str(r["situation"]) in situations
+        r for r in t.rules.limit
+        if r.injured is case.injured and r.situation in situations
     ]  # fmt: skip
     parts: tuple[Part, ...] = ()
     if rows:
-        best = max(rows, key=lambda r: int(r["limit_yen"]))
-        limit = int(best["limit_yen"])
+        best = max(rows, key=lambda r: r.limit_yen)
+        limit = best.limit_yen
         applied.append(t.ref(best, amount=yen(limit)))
-        parts = (Part(str(best["id"]), "part.relief-loan.limit", limit),)
+        parts = (Part(best.id, "part.relief-loan.limit", limit),)
     else:
         reasons.append("rules.reason.relief-loan.no-damage")
 
@@ -692,7 +679,7 @@ def _relief_loan(case: Case, book: RuleBook, boundary: IncomeBoundary) -> Estima
         if not within:
             reasons.append(f"rules.reason.relief-loan.income-{boundary}")
 
-    relief = t.section("relief_act")
+    relief = t.rules.relief_act
     if case.scale.relief_act_applied_in_prefecture is True:
         applied.append(t.ref(relief))
     elif case.scale.relief_act_applied_in_prefecture is False:
@@ -700,9 +687,9 @@ def _relief_loan(case: Case, book: RuleBook, boundary: IncomeBoundary) -> Estima
     else:
         notes.append("rules.note.relief-loan.act-must-apply")
 
-    docs = list(t.section("documents")["all"])
+    docs = list(t.rules.documents.all)
     if case.injured:
-        docs += t.section("documents")["injured"]
+        docs += t.rules.documents.injured
     return Estimate(
         scheme=Scheme.RELIEF_LOAN,
         outcome="staff-review" if reasons else "likely-eligible",
@@ -721,5 +708,5 @@ def _unique(items: Sequence[str]) -> tuple[str, ...]:
 
 
 def all_rule_rows(book: RuleBook) -> list[Mapping[str, Any]]:
-    """Every row with an id in every table (for listing and for tests that count rows)."""
-    return [row for t in book.tables for row in t.rows()]
+    """Every row with an id in every table, as read (for listing and for tests that count)."""
+    return [row.model_dump(by_alias=True) for t in book.tables for row in t.rows()]

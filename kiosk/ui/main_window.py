@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeyEvent, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -121,6 +121,8 @@ class Overlay(QWidget):
 
 class MainWindow(QMainWindow):
     """The resident's screen. `set_language(lang)` installs the translator for a language."""
+
+    page_shown = Signal(object)  # the Page now on screen (for the tray, tests, screenshots)
 
     def __init__(
         self,
@@ -339,6 +341,7 @@ class MainWindow(QMainWindow):
             widget.adjustSize()
             self._frames_of[page].ensureWidgetVisible(focus, 0, 24)
         self.replay_voice()
+        self.page_shown.emit(page)
 
     def show_message(self, message_id: str, **params: object) -> None:
         if not message_id:

@@ -7,12 +7,12 @@ yields a `Driver`. The driver taps the window's named buttons (visible and enabl
 finger), types on its keypads, places and takes cards through the demo tray's own buttons,
 counts taps and screens, and collects every text the window holds for leak checks.
 
-Work-arounds (the assembled `Kiosk` exposes no hooks for these; see each for why):
-- the session's clock is swapped for a `SteppedClock` in its `Ports` (timeouts without
-  sleeping for minutes);
-- the window's voice is switched on over a real `Speaker` whose synthesizer writes nothing
-  (so what the voice would say, and what it caches, can be inspected);
-- the store and SiteServices are found through the kiosk's closers and the session's ports.
+Through the seams `Kiosk.assemble` offers (no private field is patched):
+- the session's clock is a `SteppedClock` (timeouts without sleeping for minutes);
+- the window's voice is a real `Speaker` whose synthesizer writes nothing (so what the voice
+  would say, and what it caches, can be inspected), switched on;
+- the store, SiteServices and camera preview are the kiosk's own fields; the screens shown are
+  counted from the window's `page_shown` signal.
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ from kiosk.devices.card.virtual.slot import vpcd_reader_name
 from kiosk.devices.speech import SilentPlayer, Speaker, Synthesizer
 from kiosk.flows.services import SiteServices
 from kiosk.flows.session import Page, SessionMachine, Visit
+from kiosk.flows.site import SystemClock
 from kiosk.paths import DataDir
 from kiosk.store.store import Store
 from kiosk.ui.i18n import Translations
@@ -143,17 +144,11 @@ class Driver:
 
     @property
     def store(self) -> Store:
-        for close in self.kiosk.closers:
-            owner = getattr(close, "__self__", None)
-            if isinstance(owner, Store):
-                return owner
-        raise AssertionError("the assembled kiosk has no store")
+        return self.kiosk.store
 
     @property
     def services(self) -> SiteServices:
-        procedures = self.session._ports.procedures
-        assert isinstance(procedures, SiteServices)
-        return procedures
+        return self.kiosk.services
 
     def notice(self) -> str:
         return self.kiosk.window.notice.text() if self.kiosk.window.notice.isVisible() else ""
@@ -202,9 +197,7 @@ class Driver:
     def wait_for_camera(self) -> None:
         """A resident looks at the live picture before pressing "take": wait for a frame
         (the camera starts when the photo question appears)."""
-        stills = self.services._camera
-        preview = getattr(stills, "_camera", None)
-        assert preview is not None, "the kiosk has no camera for photo questions"
+        preview = self.kiosk.preview
         self.qtbot.waitUntil(lambda: preview.latest() is not None, timeout=CARD_TIMEOUT_MS)
 
     def wait_page(self, *pages: Page, timeout: int = CARD_TIMEOUT_MS) -> None:
@@ -425,37 +418,33 @@ def assembled(
     )
     settings = replace(settings, session=replace(settings.session, inactivity_s=inactivity_s))
     data = DataDir(data_dir).ensure()
+    clock = SteppedClock(SystemClock())
+    synth = QuietSynth()
+    speaker = Speaker(SilentPlayer(), cast(Synthesizer, synth))
     with log_to(data.log_file):
-        kiosk = Kiosk.assemble(settings, data, "on", translations)
-        driver: Driver | None = None
+        kiosk = Kiosk.assemble(settings, data, "on", translations, clock=clock, speaker=speaker)
         try:
-            driver = _driver(kiosk, qtbot, data, recipient)
-            yield driver
+            yield _driver(kiosk, qtbot, data, recipient, clock, speaker, synth)
         finally:
             kiosk.close()
-            if driver is not None:
-                driver.speaker.close()
+            speaker.close()
             if kiosk.slot is not None:
                 kiosk.slot.wait_absent()  # the next test looks for an empty reader
 
 
-def _driver(kiosk: Kiosk, qtbot: QtBot, data: DataDir, recipient: X25519PrivateKey) -> Driver:
-    clock = SteppedClock(kiosk.session._ports.clock)
-    kiosk.session._ports.clock = clock
-    kiosk.session.touch()  # the inactivity clock starts on the stepped clock
-    synth = QuietSynth()
-    speaker = Speaker(SilentPlayer(), cast(Synthesizer, synth))
+def _driver(
+    kiosk: Kiosk,
+    qtbot: QtBot,
+    data: DataDir,
+    recipient: X25519PrivateKey,
+    clock: SteppedClock,
+    speaker: Speaker,
+    synth: QuietSynth,
+) -> Driver:
     window = kiosk.window
-    window._speech = speaker
     window.voice_enabled = True
     driver = Driver(kiosk, qtbot, data, clock, speaker, synth, recipient)
-    original = window.show_page
-
-    def show_page(page: Page) -> None:
-        original(page)
-        driver.screens.append(page)
-
-    window.show_page = show_page  # type: ignore[method-assign]
+    window.page_shown.connect(driver.screens.append)
     window.resize(1920, 1080)
     window.show()
     qtbot.waitExposed(window)

@@ -28,10 +28,11 @@ class Kiosk:
         offered: tuple[str, ...] = OFFERED,
         switch_keys: SwitchKeys | None = None,
         procedures: object | None = None,
+        speech: Speech | None = None,
     ) -> None:
         self.qtbot = qtbot
         self.world = world or World()
-        self.speech = Speech()
+        self.speech = speech or Speech()
         ports = self.world.ports()
         if procedures is not None:  # the real SiteServices: questions and the desk in one
             ports = dataclasses.replace(ports, procedures=procedures, desk=procedures)
@@ -51,13 +52,7 @@ class Kiosk:
         self._watch()
 
     def _watch(self) -> None:
-        original = self.window.show_page
-
-        def show_page(page: Page) -> None:
-            original(page)
-            self.screens.append(page)
-
-        self.window.show_page = show_page  # type: ignore[method-assign]
+        self.window.page_shown.connect(self.screens.append)
 
     def activate(self) -> None:
         """Make the window the active one, so it has keyboard focus (offscreen too)."""

@@ -31,10 +31,9 @@ class CachingSpeech(Speech):
 
 
 def test_read_back_is_personal_and_forgotten(qtbot: QtBot, translations: Translations) -> None:
-    k = Kiosk(qtbot, translations.use)
     speech = CachingSpeech()
     assert isinstance(speech, ForgetfulSpeech)
-    k.window._speech = speech  # the window's voice, as the composition root passes it
+    k = Kiosk(qtbot, translations.use, speech=speech)  # the window's voice, as kiosk.app passes
     k.place(HANAKO)
     k.tap("methodPin")
     k.keypad(HANAKO.pin, "pinKeypad")

@@ -154,6 +154,7 @@ def test_cli_json_is_one_object_and_exit_1_when_a_real_site_lacks_a_camera(
     names = [c["check"] for c in doc["checks"]]
     assert names == [
         "pcscd", "readers", "camera", "printer", "voice", "disk", "clock", "trust-table",
+        "rule-tables",
     ]  # fmt: skip
     camera = next(c for c in doc["checks"] if c["check"] == "camera")
     assert camera["status"] == "fail" and camera["fix"]

@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Generic, Literal, TypeVar
 
+# Imported here, at start-up on the main thread, not lazily: cv2's loader edits sys.path while
+# it imports, and a thread importing at that moment (or a process spawned then) breaks.
 import cv2
 import numpy as np
 

@@ -15,32 +15,55 @@ from __future__ import annotations
 import multiprocessing as mp
 import multiprocessing.connection
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kiosk.devices.face.matcher import Decision, FaceMatcher, MatchSettings, Observation
-from kiosk.devices.face.models import Image
+from kiosk.devices.face.matcher import MatchSettings
 from kiosk.errors import KnownError
+
+if TYPE_CHECKING:
+    from kiosk.devices.face.matcher import Decision, Observation
+    from kiosk.devices.face.models import Image
 
 UNAVAILABLE = "face.error.unavailable"
 
 
 class MatcherProcess:
     """A FaceMatcher living in a spawned child process. Not for concurrent use by several
-    threads (FaceVerifier calls it from its one worker; a lock guards the pipe anyway)."""
+    threads (FaceVerifier calls it from its one worker; a lock guards the pipe anyway).
 
-    def __init__(self, settings: MatchSettings | None = None, timeout_s: float = 60.0) -> None:
+    With `start=False` the child (and its dlib models, a second or more of CPU) starts at
+    `start()` or at the first call: the kiosk starts it once its first screen is up."""
+
+    def __init__(
+        self, settings: MatchSettings | None = None, timeout_s: float = 60.0, start: bool = True
+    ) -> None:
         self.settings = settings or MatchSettings()
         self._timeout = timeout_s
         ctx = mp.get_context("spawn")  # never fork a process that runs Qt and threads
-        self._conn, child = ctx.Pipe()
+        self._conn, self._child = ctx.Pipe()
         self._proc = ctx.Process(
-            target=_serve, args=(child, self.settings), name="face-matcher", daemon=True
+            target=_serve, args=(self._child, self.settings), name="face-matcher", daemon=True
         )
-        self._proc.start()
-        child.close()
         self._lock = threading.Lock()
+        self._started = False
+        self._closed = False
         self._enrolled = False
         self.attempts = 0
+        if start:
+            self.start()
+
+    def start(self) -> None:
+        """Start the child if it has not started (nothing after `close()`)."""
+        with self._lock:
+            if self._started or self._closed:
+                return
+            self._proc.start()
+            self._child.close()
+            self._started = True
+
+    @property
+    def started(self) -> bool:
+        return self._started
 
     @property
     def enrolled(self) -> bool:
@@ -68,11 +91,18 @@ class MatcherProcess:
     def forget(self) -> None:
         self._enrolled = False
         self.attempts = 0
-        if self._proc.is_alive():
+        if self._started and self._proc.is_alive():
             self._call("forget")
 
     def close(self) -> None:
-        """Forget, then stop the child process."""
+        """Forget, then stop the child process (if it ever started)."""
+        with self._lock:
+            self._closed = True
+            started = self._started
+        if not started:
+            self._child.close()
+            self._conn.close()
+            return
         try:
             if self._proc.is_alive():
                 self._call("close")
@@ -85,6 +115,10 @@ class MatcherProcess:
         self._conn.close()
 
     def _call(self, method: str, *args: Any) -> Any:
+        if not self._started:
+            if self._closed:
+                raise KnownError(UNAVAILABLE, f"face matcher closed before {method}")
+            self.start()
         with self._lock:
             try:
                 self._conn.send((method, args))
@@ -103,6 +137,8 @@ class MatcherProcess:
 
 def _serve(conn: multiprocessing.connection.Connection, settings: MatchSettings) -> None:
     """The child: one FaceMatcher, answering calls until "close" or the pipe closes."""
+    from kiosk.devices.face.matcher import FaceMatcher
+
     matcher = FaceMatcher(settings)
     try:
         while True:

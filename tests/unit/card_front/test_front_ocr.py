@@ -86,11 +86,12 @@ def test_gannen_and_reiwa(reader: CardFrontReader) -> None:
     assert reading.pin_b() == "01050120290407"
 
 
-@pytest.mark.slow
-def test_read_rate_and_never_a_wrong_value(reader: CardFrontReader) -> None:
+def test_random_fronts_read_right_or_not_at_all(reader: CardFrontReader) -> None:
+    """A smoke of bench/card_front_ocr.py (the read rate over 160 fronts, `make bench`): two
+    random fronts, every field read is right and at least one 照合番号B is read."""
     rng = random.Random(42)
     right = wrong = 0
-    samples = 10
+    samples = 2
     for i in range(samples):
         face = random_face(rng)
         frame = photograph(render_front(face), random_capture(rng), seed=i)
@@ -108,7 +109,7 @@ def test_read_rate_and_never_a_wrong_value(reader: CardFrontReader) -> None:
         if reading.security_code.value is not None:
             assert reading.security_code.value == face.security_code
     assert wrong == 0
-    assert right >= 8  # measured 28/30 on the mild set (bench/card_front_ocr.py)
+    assert right >= 1  # the rate itself is measured in bench/card_front_ocr.py
 
 
 def test_back_with_my_number_is_discarded(reader: CardFrontReader) -> None:
