@@ -20,9 +20,8 @@ Callers may rely on:
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from typing import Protocol
@@ -30,17 +29,19 @@ from typing import Protocol
 from kiosk import logs
 from kiosk.errors import KnownError
 from kiosk.flows.ports import (
-    CardHolder,
     CardRead,
     FaceVerdict,
     FrontRead,
+    PaperRoute,
     Ports,
     Question,
     Receipt,
+    Refused,
     StaffIdentity,
-    Submission,
     WrongSecret,
 )
+from kiosk.flows.visit import Method, SignInFor, Visit
+from kiosk.store.store import new_idempotency_key
 
 log = logging.getLogger("kiosk.session")
 
@@ -70,21 +71,6 @@ class Page(StrEnum):
     HANDOFF = "handoff"
     TAKE_CARD = "take_card"
     ADMIN = "admin"  # statistics for an administrator; no resident is served meanwhile
-
-
-class Method(StrEnum):
-    FACE = "face"
-    PIN = "pin"
-    STAFF = "staff"
-
-
-class SignInFor(StrEnum):
-    """Why a member of staff is asked to sign in; decides the role needed and what follows."""
-
-    ASSIST = "assist"  # a supporter or clerk operates the screens beside the resident
-    VISUAL_CHECK = "visual_check"  # 目視確認: a clerk compares the card photo with the person
-    LAST_TRY = "last_try"  # a clerk allows the last PIN try
-    NO_CARD = "no_card"  # a clerk checked an ID document; no card on the reader
 
 
 # A staff visual check must say why: these are the audit reasons a clerk can pick.
@@ -148,40 +134,6 @@ class ReviewItem:
     value_id: str = ""  # or a message id of a chosen answer
 
 
-@dataclass
-class Visit:
-    """Everything of one resident. Replaced whole at the end of the visit."""
-
-    language: str
-    id: str = field(default_factory=lambda: secrets.token_hex(16))
-    started: bool = False
-    with_card: bool = False
-    method: Method | None = None
-    holder: CardHolder | None = None
-    photo: bytes | None = None
-    pending: CardRead | None = None  # opened with 照合番号B, not yet proven
-    front_read: FrontRead | None = None  # read off the card front, waiting to be confirmed
-    confirmed: bool = False
-    staff: StaffIdentity | None = None
-    signin_for: SignInFor | None = None
-    pin_b_for: Method | None = None
-    pin_tries_left: int | None = None
-    last_try_allowed: bool = False
-    face_attempts: int = 0
-    pin_b_wrong: int = 0
-    photo_token: str | None = None  # a photo taken for the question on screen, not yet used
-    face_running: bool = False
-    procedure: str | None = None
-    current: Question | None = None  # the question on screen
-    asked: list[Question] = field(default_factory=list)  # answered, in order (for "back")
-    answers: dict[str, str] = field(default_factory=dict)
-    step_away_done_for: str | None = None
-    receipt: Receipt | None = None
-    ticket: str | None = None
-    large_text: bool = False
-    statistics: dict[str, object] = field(default_factory=dict)  # the admin page only
-
-
 class SessionMachine:
     """One visit at a time. Create it, `attach` a view, then feed it events."""
 
@@ -236,7 +188,7 @@ class SessionMachine:
     @property
     def role(self) -> str:
         """Who operates the screens now: "resident" or the signed-in staff role."""
-        return self.visit.staff.role if self.visit.staff else "resident"
+        return self.visit.role
 
     @property
     def staff(self) -> StaffIdentity | None:
@@ -836,10 +788,9 @@ class SessionMachine:
             return
         self.touch()
         v = self.visit
+        v.leave_procedure()
         v.procedure = procedure
-        v.answers = {}
-        v.asked = []
-        v.current = self._ports.procedures.next_question(procedure, v.holder, {})
+        v.current = self._ports.procedures.next_question(v)
         self._audit("procedure.started", purpose=procedure, procedure=procedure)
         self._next_question()
 
@@ -847,6 +798,7 @@ class SessionMachine:
         v = self.visit
         q = v.current
         if q is None:
+            v.submission_key = v.submission_key or new_idempotency_key()  # kept for a retry
             self._go(Page.REVIEW)
             return
         if q.medical and self.role == "supporter" and v.step_away_done_for != q.id:
@@ -870,9 +822,10 @@ class SessionMachine:
         assert v.procedure is not None
         v.answers[q.id] = value
         v.photo_token = None
+        v.submission_key = None  # another request than the one reviewed
         v.asked = [a for a in v.asked if a.id != q.id]  # a question asked again counts once
         v.asked.append(q)
-        v.current = self._ports.procedures.next_question(v.procedure, v.holder, dict(v.answers))
+        v.current = self._ports.procedures.next_question(v)
         self._next_question()
 
     # -- photos and the paper route -----------------------------------------------------------
@@ -890,7 +843,7 @@ class SessionMachine:
             return
         self.touch()
         try:
-            self.visit.photo_token = desk.take_photo(q.id)
+            self.visit.photo_token = desk.take_photo(self.visit, q.id)
         except KnownError as e:
             self.view.show_message(e.message_id)
             return
@@ -900,26 +853,33 @@ class SessionMachine:
     def question_photo(self) -> bytes | None:
         """The still taken for the question on screen, for its thumbnail."""
         q = self.question()
-        desk = self._ports.desk
-        if q is None or desk is None or self.visit.photo_token is None:
+        kept = self.visit.photos.get(q.id) if q is not None else None
+        if kept is None or self.visit.photo_token is None:
             return None
-        return desk.photo(q.id)
+        return kept[1]
 
     def use_photo(self) -> None:
         token = self.visit.photo_token
         if token is not None:
             self.answer(token)
 
+    def paper_form_offered(self) -> bool:
+        """The procedure on screen has a paper form to print from here."""
+        v = self.visit
+        if self._ports.desk is None or v.procedure is None:
+            return False
+        return self._ports.procedures.offers_paper_form(v.procedure)
+
     def paper_form(self) -> None:
-        """The paper route from any page of a certificate request: a form to sign at the
+        """The paper route from any page of a procedure with a form: a form to sign at the
         counter, pre-filled with what is known (blank without a card). The visit goes on."""
         v = self.visit
         desk = self._ports.desk
-        if desk is None or v.procedure not in ("risai", "higai"):
+        if desk is None or v.procedure is None or not self.paper_form_offered():
             return
         self.touch()
         try:
-            desk.print_form(v.procedure, v.holder, dict(v.answers), v.language)
+            desk.print_form(v)
         except KnownError as e:
             self.view.show_message(e.message_id)
             return
@@ -935,9 +895,10 @@ class SessionMachine:
         if self.page in (Page.QUESTION, Page.REVIEW) and v.asked:
             v.current = v.asked.pop()
             v.answers.pop(v.current.id, None)
+            v.submission_key = None
             self._go(Page.QUESTION)
         elif self.page is Page.QUESTION:
-            v.procedure, v.current = None, None
+            v.leave_procedure()
             self._go(Page.SERVICES)
         elif self.page in (Page.REVIEW, Page.CONSENT):
             self._go(Page.SERVICES)
@@ -981,7 +942,7 @@ class SessionMachine:
                 procedure=v.procedure,
                 reason="resident_choice",
             )
-            v.procedure, v.current, v.asked, v.answers = None, None, [], {}
+            v.leave_procedure()
             self._go(Page.SERVICES)
             self.view.show_message("ui.consent.declined")
             return
@@ -989,34 +950,31 @@ class SessionMachine:
         self._submit()
 
     def _submit(self) -> None:
+        """Hand the visit to the procedures; they audit `submission.created` with the store."""
         v = self.visit
         assert v.procedure is not None and v.method is not None
-        submission = Submission(
-            v.procedure, v.holder, dict(v.answers), v.method.value, v.language, visit_id=v.id
-        )
         try:
-            receipt = self._ports.procedures.submit(submission)
+            outcome = self._ports.procedures.submit(v)
         except KnownError as e:
             self._fail_to_counter(e.message_id)
             return
-        v.receipt = receipt
-        cats = sorted({c for q in v.asked for c in q.categories})
-        if v.holder is not None:
-            cats.append("card.basic_info")
-        self._audit(
-            "submission.created",
-            categories=cats,
-            purpose=v.procedure,
-            procedure=v.procedure,
-            reference=receipt.reference,
-        )
-        self._go(Page.RECEIPT)
+        if isinstance(outcome, PaperRoute):
+            v.ticket = self._ports.counter.issue_ticket()
+            self._audit("handoff", purpose=v.procedure, procedure=v.procedure,
+                        reason="paper_route", ticket=v.ticket)  # fmt: skip
+            self._go(Page.HANDOFF)
+            self.view.show_message(outcome.message_id)
+        elif isinstance(outcome, Refused):
+            self._fail_to_counter(outcome.message_id)
+        else:
+            v.receipt = outcome
+            self._go(Page.RECEIPT)
 
     def another_procedure(self) -> None:
         """From the receipt: back to the services for the same resident."""
         if self.page is Page.RECEIPT:
-            v = self.visit
-            v.procedure, v.current, v.asked, v.answers, v.receipt = None, None, [], {}, None
+            self.visit.leave_procedure()
+            self.visit.receipt = None
             self._go(Page.SERVICES)
 
     def finish(self) -> None:
@@ -1121,7 +1079,7 @@ class SessionMachine:
             self._ports.staff_call.cancel()
             self.view.show_staff_call(False)
         self._hide_warning()
-        self._ports.procedures.visit_ended()  # photos and printouts of this visit go too
+        self.visit.drop()  # photos and printouts of this visit go too
         leaving_language = self.visit.language
         self.visit = self._new_visit()
         self._return_to = Page.WELCOME

@@ -102,7 +102,7 @@ class QuestionPage(KioskPage):
         if q.kind == "number":
             self.keypad.set_max_length(q.max_digits)
         self._show_photo(q.kind == "photo")
-        self.paper.setVisible(self.session.procedure in ("risai", "higai"))
+        self.paper.setVisible(self.session.paper_form_offered())
         for c in q.choices:
             b = BigButton(c.message_id, kind="primary")
             b.setProperty("answer", True)  # 16 px shorter (still ≥ 72): long lists fit 1080
@@ -199,7 +199,7 @@ class ReviewPage(KioskPage):
 
     def refresh(self) -> None:
         self.clear()
-        self.paper.setVisible(self.session.procedure in ("risai", "higai"))
+        self.paper.setVisible(self.session.paper_form_offered())
         for item in self.session.review_items():
             label = TrLabel(item.label_id, role="muted")
             value = TrLabel(item.value_id) if item.value_id else TrLabel()

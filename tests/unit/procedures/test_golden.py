@@ -159,6 +159,7 @@ class Visit:
         self.session.confirm_identity(True)
         self.session.choose_procedure(self.procedure)
         self.id = self.session.visit.id  # the audit's session id, also after the visit ends
+        self.printouts = self.session.visit.printouts
 
     def walk(self, forced: dict[int, str]) -> tuple[list[Question], list[str]]:
         """Answer until the review: step i takes `forced[i]`, else the first choice."""
@@ -199,7 +200,7 @@ class Visit:
                  "attachments": len(doc["attachments"])}, receipt.reference,
             )  # fmt: skip
         out["messages"] = self.view.messages[before:]
-        out["pdfs"] = _pdfs(self.services.pdfs)
+        out["pdfs"] = _pdfs(self.printouts.pdfs)
         return out
 
     def audit(self) -> list[list[Any]]:
@@ -232,7 +233,7 @@ def _every_choice(store: Store, procedure: str) -> dict[str, Any]:
             "questions": [_question(q) for q in seen], "answers": picks, **visit.finish(),
         }  # fmt: skip
         visit.session.finish()
-        assert visit.services.pdfs == ()  # the visit's printouts go with it
+        assert visit.printouts.pdfs == ()  # the visit's printouts go with it
     return walks
 
 
@@ -247,7 +248,7 @@ def _paper_visits(store: Store) -> dict[str, Any]:
         visit.session.paper_form()
         out[f"{procedure}: paper form at the last question"] = {
             "messages": visit.view.messages[before:],
-            "pdfs": _pdfs(visit.services.pdfs),
+            "pdfs": _pdfs(visit.printouts.pdfs),
         }
         visit.session.finish()
         visit = Visit(store, procedure, camera=False)

@@ -18,6 +18,14 @@ from kiosk.flows.procedures.higai import DamagedItem, HigaiRequest, ItemDamage, 
 from kiosk.flows.procedures.risai import Damage, DamagedPart, Flooding, RisaiRequest
 from tests.helpers.procedures import DISASTERS, NOW, me, still
 
+
+def registry_labels(procedure: str) -> tuple[str, ...]:
+    """The blank form's lines, as the procedure itself prints them."""
+    from kiosk.flows.procedures import higai, risai
+
+    return {"risai": risai.BLANK_FORM_LABELS, "higai": higai.BLANK_FORM_LABELS}[procedure]
+
+
 JA = CatalogText("ja")
 EN = CatalogText("en")
 
@@ -140,7 +148,8 @@ def test_form_labels_show_the_residents_language_under_japanese(pdfs: Path) -> N
 
 @pytest.mark.parametrize("procedure", ["risai", "higai"])
 def test_blank_form_for_residents_without_a_card(pdfs: Path, procedure: str) -> None:
-    doc = documents.blank_form(procedure, NOW)  # type: ignore[arg-type]
+    labels = registry_labels(procedure)
+    doc = documents.blank_form(procedure, labels, NOW)
     text = pdf_text(write_pdf(doc, pdfs / "blank.pdf", JA))
     assert norm("申請書") in text and norm("記入済み") not in text
     for label in ("氏名", "生年月日", "住所", "連絡先電話番号", "代理人氏名"):
@@ -231,7 +240,7 @@ def test_printer_for_a_session_labels_forms_in_the_counter_language(pdfs: Path) 
     from kiosk.config import PrinterSettings
 
     p = documents.printer_for(PrinterSettings(counter_language="ja"), pdfs, EN, "en")
-    out = p.output(documents.blank_form("risai", NOW), "blank")
+    out = p.output(documents.blank_form("risai", registry_labels("risai"), NOW), "blank")
     text = pdf_text(out.pdf)
     assert norm("氏名") in text and norm("Name") in text
     same = documents.printer_for(PrinterSettings(), pdfs, JA, "ja")
