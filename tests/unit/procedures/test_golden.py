@@ -123,6 +123,7 @@ def _question(q: Question) -> str:
     shown = {
         "message": q.message_id, "kind": q.kind, "choices": [c.value for c in q.choices],
         "problem": q.problem_id, "categories": list(q.categories), "medical": q.medical,
+        "help": q.help_id, **({"digits": q.max_digits} if q.kind == "number" else {}),
     }  # fmt: skip
     n = 0
     while (key := q.id if n == 0 else f"{q.id}~{n}") in QUESTIONS and QUESTIONS[key] != shown:
