@@ -41,11 +41,10 @@ from kiosk.flows.ports import (
     WrongSecret,
 )
 from kiosk.flows.visit import Method, SignInFor, Visit
+from kiosk.language import LANGUAGES
 from kiosk.store.store import new_idempotency_key
 
 log = logging.getLogger("kiosk.session")
-
-LANGUAGES = ("ja", "ja-easy", "en", "zh", "ko", "vi", "pt")
 
 
 class Page(StrEnum):

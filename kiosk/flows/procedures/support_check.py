@@ -12,22 +12,19 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from kiosk.flows.ports import Choice, ReceiptLine
+from kiosk.flows.ports import Choice, Question, ReceiptLine
 from kiosk.flows.procedures import documents
 from kiosk.flows.procedures.common import Disaster, Problem, submission
 from kiosk.flows.procedures.procedure import (
     YES_NO,
     Ask,
-    Check,
     Filing,
     Outcome,
     Printout,
     Refused,
     Site,
-    choice_question,
-    number_question,
 )
 from kiosk.flows.rules import (
     Case,
@@ -86,18 +83,6 @@ class SupportAnswers:
         return self.grade, None
 
 
-QuestionKind = Literal["yes-no", "choice", "number"]
-
-
-@dataclass(frozen=True)
-class Question:
-    id: str  # the SupportAnswers attribute it sets
-    message_id: str
-    kind: QuestionKind
-    choices: tuple[tuple[str, str], ...] = ()  # (value, label message id)
-    help_id: str = ""  # a plain explanation under the question
-
-
 _GRADES = (
     *((g.value, g.label_id) for g in DamageGrade),
     ("unknown", "procedures.answer.unknown"),
@@ -106,10 +91,21 @@ _PLANS = tuple((p.value, f"procedures.plan.{p.value}") for p in Plan)
 _RELATIONS = tuple((r.value, f"procedures.relation.{r.value}") for r in Relation)
 
 
-def _q(attr: str, name: str, kind: QuestionKind, choices: tuple[tuple[str, str], ...] = (),
-       help_name: str = "") -> Question:  # fmt: skip
-    help_id = f"procedures.help.{help_name}" if help_name else ""
-    return Question(attr, f"procedures.question.{name}", kind, choices, help_id)
+_CATEGORIES = {"household": ("household",), "income_yen": ("income",)}
+_DIGITS = {"household": 2, "income_yen": 5}  # the household 1–30; the income in 万円
+
+
+def _q(attr: str, name: str, kind: str, choices: tuple[tuple[str, str], ...] = (),
+       help_name: str = "", help_id: str = "") -> Question:  # fmt: skip
+    """A question as the kiosk asks it: "yes-no" and "choice" as buttons, "number" a keypad."""
+    help_id = help_id or (f"procedures.help.{help_name}" if help_name else "")
+    cats = _CATEGORIES.get(attr, ("damage.report",))
+    if kind == "number":
+        return Question(attr, f"procedures.question.{name}", (), "number", help_id,
+                        max_digits=_DIGITS[attr], categories=cats)  # fmt: skip
+    buttons = YES_NO if kind == "yes-no" else tuple(Choice(v, m) for v, m in choices)
+    return Question(attr, f"procedures.question.{name}", buttons, "choice", help_id,
+                    categories=cats)  # fmt: skip
 
 
 _ALL: tuple[tuple[Question, Callable[[SupportAnswers], bool]], ...] = (
@@ -139,7 +135,8 @@ _ALL: tuple[tuple[Question, Callable[[SupportAnswers], bool]], ...] = (
     (_q("injured", "injured", "yes-no"), lambda a: a.wants_loan_check),
     (_q("goods_lost", "goods-lost", "yes-no"), lambda a: a.wants_loan_check),
     (_q("dwelling_lost", "dwelling-lost", "yes-no"), lambda a: a.wants_loan_check),
-    (_q("income_yen", "income", "number", help_name="income"), lambda a: a.wants_loan_check),
+    (_q("income_yen", "income", "number", help_id="services.help.income"),
+     lambda a: a.wants_loan_check),
 )  # fmt: skip
 
 
@@ -296,7 +293,6 @@ _BOOLS = (
     "disability", "disability_main_earner", "injured", "goods_lost", "dwelling_lost",
     "wants_loan_check",
 )  # fmt: skip
-_CATEGORIES = {"household": ("household",), "income_yen": ("income",)}
 
 
 def support_answers(answers: Mapping[str, str]) -> SupportAnswers:
@@ -361,22 +357,8 @@ class SupportCheck:
     def plan(self, site: Site, visit: Visit) -> Iterator[Ask]:
         if len(site.active_disasters()) > 1:
             yield site.disaster_ask(("damage.report",))
-        for sq in questions(support_answers(visit.answers)):
-            cats = _CATEGORIES.get(sq.id, ("damage.report",))
-            check: Check | None = None
-            if sq.kind == "number":
-                digits = 2 if sq.id == "household" else 5
-                help_id = "services.help.income" if sq.id == "income_yen" else sq.help_id
-                q = number_question(sq.id, sq.message_id, digits, help_id=help_id, categories=cats)
-                if sq.id == "household":
-                    check = _household_check
-            else:
-                choices: Sequence[Choice] = (
-                    YES_NO if sq.kind == "yes-no" else tuple(Choice(v, m) for v, m in sq.choices)
-                )
-                q = choice_question(sq.id, sq.message_id, choices, help_id=sq.help_id,
-                                    categories=cats)  # fmt: skip
-            yield Ask(q, check)
+        for q in questions(support_answers(visit.answers)):
+            yield Ask(q, _household_check if q.id == "household" else None)
 
     def disaster(self, site: Site, visit: Visit) -> Disaster | None:
         """The disaster chosen, or the site's only active one."""
