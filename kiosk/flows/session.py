@@ -20,11 +20,11 @@ Callers may rely on:
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from kiosk import logs
 from kiosk.errors import KnownError
@@ -45,6 +45,7 @@ from kiosk.language import LANGUAGES
 from kiosk.store.store import new_idempotency_key
 
 log = logging.getLogger("kiosk.session")
+_T = TypeVar("_T")
 
 
 class Page(StrEnum):
@@ -286,11 +287,9 @@ class SessionMachine:
             return
         self._begin(with_card=True)
         self._go(Page.READING)
-        self._ports.defer(self._check_card)
+        self._ports.defer(self._while_reading(self._check_card))
 
     def _check_card(self) -> None:
-        if self.page is not Page.READING or not self.card_present:
-            return
         card = self._ports.card
         try:
             if card is None:
@@ -383,12 +382,9 @@ class SessionMachine:
             return
         # Show "reading" first: the card takes a second, and the screen must not look frozen.
         self._go(Page.READING)
-        visit_id = self.visit.id
-        self._ports.defer(lambda: self._verify_pin(visit_id, pin))
+        self._ports.defer(self._while_reading(lambda: self._verify_pin(pin)))
 
-    def _verify_pin(self, visit_id: str, pin: str) -> None:
-        if self.visit.id != visit_id or self.page is not Page.READING or not self.card_present:
-            return  # the card left, or the visit ended, before the reader was free
+    def _verify_pin(self, pin: str) -> None:
         card = self._ports.card
         try:
             if card is None:
@@ -421,12 +417,9 @@ class SessionMachine:
             self.view.show_message("ui.pin_b.fourteen_digits")
             return
         self._go(Page.READING)  # drops a card-front reading that was not confirmed
-        visit_id = self.visit.id
-        self._ports.defer(lambda: self._open_with_pin_b(visit_id, pin_b))
+        self._ports.defer(self._while_reading(lambda: self._open_with_pin_b(pin_b)))
 
-    def _open_with_pin_b(self, visit_id: str, pin_b: str) -> None:
-        if self.visit.id != visit_id or self.page is not Page.READING or not self.card_present:
-            return
+    def _open_with_pin_b(self, pin_b: str) -> None:
         card = self._ports.card
         try:
             if card is None:
@@ -463,12 +456,9 @@ class SessionMachine:
             return
         self.touch()
         self._go(Page.READING)
-        visit_id = self.visit.id
-        self._ports.defer(lambda: self._read_card_front(visit_id))
+        self._ports.defer(self._while_reading(self._read_card_front))
 
-    def _read_card_front(self, visit_id: str) -> None:
-        if self.visit.id != visit_id or self.page is not Page.READING or not self.card_present:
-            return
+    def _read_card_front(self) -> None:
         front = self._ports.card_front
         assert front is not None
 
@@ -478,11 +468,10 @@ class SessionMachine:
             except KnownError as e:
                 return e
 
-        self._ports.background(work, lambda result: self._front_read_done(visit_id, result))
+        # The card may be taken, or the visit end, while the camera looks.
+        self._ports.background(work, self._while_reading(self._front_read_done))
 
-    def _front_read_done(self, visit_id: str, read: FrontRead | KnownError | None) -> None:
-        if self.visit.id != visit_id or self.page is not Page.READING or not self.card_present:
-            return  # the card was taken or the visit ended while the camera looked
+    def _front_read_done(self, read: FrontRead | KnownError | None) -> None:
         if isinstance(read, KnownError):
             self._go(Page.PIN_B)
             self.view.show_message(read.message_id)
@@ -509,8 +498,7 @@ class SessionMachine:
         self.visit.front_read = None
         if correct:
             self._go(Page.READING)
-            visit_id = self.visit.id
-            self._ports.defer(lambda: self._open_with_pin_b(visit_id, read.pin_b))
+            self._ports.defer(self._while_reading(lambda: self._open_with_pin_b(read.pin_b)))
         else:
             self._go(Page.PIN_B)
             self.view.show_message("ui.pin_b.type_instead")
@@ -531,17 +519,16 @@ class SessionMachine:
         v.face_attempts += 1
         v.face_running = True
         self.view.show_face_check(True)
-        visit_id = v.id
 
-        def guidance(message_id: str | None) -> None:
-            if self.visit.id == visit_id and self.page is Page.FACE and self.visit.face_running:
-                self.view.show_message(message_id or "")
+        def looking() -> bool:
+            return self.visit.face_running
 
-        def verdict(result: FaceVerdict) -> None:
-            # A verdict for a visit that has ended, or a page left, is dropped unheard.
-            if self.visit.id == visit_id and self.page is Page.FACE and self.visit.face_running:
-                self._face_decided(result)
-
+        guidance: Callable[[str | None], None] = self._still_here(
+            Page.FACE, lambda message_id: self.view.show_message(message_id or ""), looking
+        )
+        verdict: Callable[[FaceVerdict], None] = self._still_here(
+            Page.FACE, self._face_decided, looking
+        )
         if v.face_attempts == 1:
             face.start(photo, guidance, verdict)
         else:
@@ -1102,6 +1089,29 @@ class SessionMachine:
         if not v.started:  # a clerk may have signed in on the first screen already
             v.started = True
             self._audit("session.started", language=v.language)
+
+    def _still_here(
+        self, page: Page, fn: Callable[[_T], None], also: Callable[[], bool] = lambda: True
+    ) -> Callable[[_T], None]:
+        """`fn` for a call that comes back later (the card reader, the camera, a worker): run
+        only while this visit is still on `page` and `also()` holds, else dropped unheard."""
+        visit = self.visit
+
+        def call(arg: _T) -> None:
+            if self.visit is visit and self.page is page and also():
+                fn(arg)
+
+        return call
+
+    def _while_reading(self, fn: Callable[..., None]) -> Callable[..., None]:
+        """`fn` once the reader is free, only if this visit still waits on READING with its
+        card on the reader (taken away, or the visit over: dropped)."""
+
+        def run(args: tuple[object, ...]) -> None:
+            fn(*args)
+
+        bound = self._still_here(Page.READING, run, lambda: self.card_present)
+        return lambda *args: bound(args)
 
     def _hide_warning(self) -> None:
         if self._warning_since is not None:
