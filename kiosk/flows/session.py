@@ -20,7 +20,7 @@ Callers may rely on:
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -668,24 +668,9 @@ class SessionMachine:
         self._audit("export", purpose="statistics", what="stats", staff_id=who.id, outcome="ok")
         self._go(Page.ADMIN)
 
-    def statistics(self) -> list[tuple[str, dict[str, object], str]]:
-        """Today's figures for the administrator page: (label id, label params, value)."""
-        s = self.visit.statistics
-        if self.page is not Page.ADMIN or not s:
-            return []
-        rate = s.get("completion_rate")
-        rows: list[tuple[str, dict[str, object], str]] = [
-            ("ui.admin.sessions", {}, str(s.get("sessions", 0))),
-            ("ui.admin.completion", {}, "-" if rate is None else f"{float(str(rate)):.0%}"),
-            ("ui.admin.handoffs", {}, str(s.get("handoffs", 0))),
-            ("ui.admin.not_me", {}, str(s.get("not_me", 0))),
-            ("ui.admin.fallbacks", {}, str(s.get("fallbacks", 0))),
-        ]
-        submissions = s.get("submissions", {})
-        if isinstance(submissions, dict):
-            for proc, n in sorted(submissions.items()):
-                rows.append(("ui.admin.submissions", {"service": proc}, str(n)))
-        return rows
+    def statistics(self) -> Mapping[str, object]:
+        """Today's figures (`Store.stats`) while the administrator page shows them, else {}."""
+        return self.visit.statistics if self.page is Page.ADMIN else {}
 
     def can_leave_kiosk(self) -> bool:
         """An administrator on the statistics page may take the kiosk down."""
