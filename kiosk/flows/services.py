@@ -103,7 +103,7 @@ class SiteServices:
         visit.photos.clear()
         steps = outcome.next_steps
         printed = self._take_home.documents(
-            visit, proc.id, stored.reference, steps, self._site.now(), outcome.extra
+            visit, proc, stored.reference, steps, self._site.now(), outcome.extra
         )
         return Receipt(
             stored.reference,

@@ -36,7 +36,7 @@ class TakeHome:
     def documents(
         self,
         visit: Visit,
-        procedure: str,
+        procedure: documents.DataUser,
         reference: str,
         steps: Sequence[str],
         now: datetime,
@@ -47,7 +47,7 @@ class TakeHome:
         site = self._settings.site
         method = _AUTH.get(visit.method.value if visit.method else "", "none")
         printouts = [
-            Printout(documents.receipt(procedure, reference, now, steps, site.name),
+            Printout(documents.receipt(procedure.id, reference, now, steps, site.name),
                      f"receipt-{reference}"),
             Printout(documents.data_use(procedure, now, method, site.responsible, reference,
                                         card_read=visit.holder is not None),
@@ -64,7 +64,7 @@ class TakeHome:
                 printed = ok = False
             if i < 2:
                 what = "receipt" if i == 0 else "data_use_receipt"
-                self._audit_export(visit, procedure, reference, what, ok)
+                self._audit_export(visit, procedure.id, reference, what, ok)
         return printed
 
     def output(self, visit: Visit, printout: Printout) -> PrintOutcome:

@@ -209,6 +209,10 @@ class CertificateProcedure:
     (`damage_plan`) and reads it back into its request (`damage_request`)."""
 
     id: ClassVar[str] = ""
+    card_items: ClassVar[tuple[str, ...]] = (
+        "procedures.data.name", "procedures.data.birth-date", "procedures.data.address",
+    )  # fmt: skip
+    sent_to: ClassVar[str] = "procedures.sent.city"
     needs_card: ClassVar[bool] = True
     paper_form: ClassVar[bool] = True
     BLANK_FORM_LABELS: ClassVar[tuple[str, ...]] = ()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from kiosk.config import PrinterSettings
 from kiosk.devices.printer import (
@@ -32,19 +32,22 @@ if TYPE_CHECKING:  # the procedures build these documents; only their types are 
 
 AuthMethod = Literal["face", "pin", "staff", "none"]
 
-# What the text AP gives each procedure (the My Number itself is never read).
-_CARD_ITEMS: dict[str, tuple[str, ...]] = {
-    "risai": ("procedures.data.name", "procedures.data.birth-date", "procedures.data.address"),
-    "higai": ("procedures.data.name", "procedures.data.birth-date", "procedures.data.address"),
-    "support-check": ("procedures.data.name", "procedures.data.birth-date"),
-    "insurance": ("procedures.data.name", "procedures.data.birth-date"),
-}
-_SENT_TO = {
-    "risai": "procedures.sent.city",
-    "higai": "procedures.sent.city",
-    "support-check": "procedures.sent.counter",
-    "insurance": "procedures.sent.clinic",
-}
+
+class DataUser(Protocol):
+    """What the data-use receipt says of a procedure (each `Procedure` is one)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def card_items(self) -> tuple[str, ...]:
+        """Message ids of what it reads from the card (never the My Number)."""
+        ...
+
+    @property
+    def sent_to(self) -> str:
+        """Message id of where its submission goes."""
+        ...
 
 
 def procedure_label(procedure: str) -> str:
@@ -63,7 +66,7 @@ def receipt(
 
 
 def data_use(
-    procedure: str,
+    procedure: DataUser,
     now: datetime,
     auth: AuthMethod,
     responsible: str,
@@ -75,7 +78,7 @@ def data_use(
     With `auth == "face"` the card photo and the live camera image were used for the match
     and discarded at once; they are listed under "not kept".
     """
-    items: tuple[str, ...] = _CARD_ITEMS[procedure] if card_read else ()
+    items: tuple[str, ...] = procedure.card_items if card_read else ()
     not_kept: tuple[str, ...] = ()
     if card_read and auth == "face":
         items = (*items, "procedures.data.card-photo")
@@ -83,10 +86,10 @@ def data_use(
     if not items:
         items = ("procedures.data.nothing-from-card",)
     return DataUseReceipt(
-        procedure=procedure_label(procedure),
+        procedure=procedure_label(procedure.id),
         issued_at=now,
         items_read=items,
-        sent_to=_SENT_TO[procedure],
+        sent_to=procedure.sent_to,
         responsible=responsible,
         reference=reference,
         not_kept=not_kept,

@@ -148,6 +148,8 @@ class Insurance:
 
     id: ClassVar[str] = KIND
     label_id: ClassVar[str] = f"ui.service.{KIND}"
+    card_items: ClassVar[tuple[str, ...]] = ("procedures.data.name", "procedures.data.birth-date")
+    sent_to: ClassVar[str] = "procedures.sent.clinic"
     needs_card: ClassVar[bool] = True  # without it: the insurance card route at the counter
     paper_form: ClassVar[bool] = False
 

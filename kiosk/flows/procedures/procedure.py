@@ -145,6 +145,16 @@ class Procedure(Protocol):
         ...
 
     @property
+    def card_items(self) -> tuple[str, ...]:
+        """Message ids of what it reads from the card, for the data-use receipt."""
+        ...
+
+    @property
+    def sent_to(self) -> str:
+        """Message id of where its submission goes, for the data-use receipt."""
+        ...
+
+    @property
     def needs_card(self) -> bool:
         """Without the card its questions are not asked: it goes on paper."""
         ...

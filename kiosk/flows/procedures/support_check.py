@@ -351,6 +351,8 @@ class SupportCheck:
 
     id: ClassVar[str] = KIND
     label_id: ClassVar[str] = f"ui.service.{KIND}"
+    card_items: ClassVar[tuple[str, ...]] = ("procedures.data.name", "procedures.data.birth-date")
+    sent_to: ClassVar[str] = "procedures.sent.counter"
     needs_card: ClassVar[bool] = False
     paper_form: ClassVar[bool] = False
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.devices.printer import DocumentPrinter, document_html, qr_png, write_pdf
-from kiosk.flows.procedures import documents
+from kiosk.flows.procedures import documents, risai, support_check
 from kiosk.flows.procedures.catalog import CatalogText
 from kiosk.flows.procedures.common import Person, PhotoKind, Proxy, Relationship
 from kiosk.flows.procedures.higai import DamagedItem, HigaiRequest, ItemDamage, ItemKind
@@ -97,7 +97,9 @@ def test_receipt_in_english(pdfs: Path) -> None:
 def test_data_use_receipt_says_exactly_what_was_read_where_it_went_and_who_answers(
     pdfs: Path, auth: str, has_photo_line: bool
 ) -> None:
-    doc = documents.data_use("risai", NOW, auth, "○○市 市民課 (03-0000-0000)", "7K3M-Q9XD-2A4B")  # type: ignore[arg-type]
+    doc = documents.data_use(
+        risai.PROCEDURE, NOW, auth, "○○市 市民課 (03-0000-0000)", "7K3M-Q9XD-2A4B"
+    )  # type: ignore[arg-type]
     text = pdf_text(write_pdf(doc, pdfs / "use.pdf", JA))
     assert norm("カード情報の利用についてのお知らせ") in text
     for item in ("氏名", "生年月日", "住所"):
@@ -111,7 +113,7 @@ def test_data_use_receipt_says_exactly_what_was_read_where_it_went_and_who_answe
 
 
 def test_data_use_receipt_without_card_and_unset_responsible(pdfs: Path) -> None:
-    doc = documents.data_use("support-check", NOW, "staff", "", card_read=False)
+    doc = documents.data_use(support_check.PROCEDURE, NOW, "staff", "", card_read=False)
     text = pdf_text(write_pdf(doc, pdfs / "use.pdf", JA))
     assert norm("カードからは何も読み取っていません") in text
     assert norm("この窓口の設置者") in text
