@@ -939,6 +939,8 @@ class SessionMachine:
             self._fail_to_counter(outcome.message_id)
         else:
             v.receipt = outcome
+            # Audited by the store with the submission; the log says it happened, no more.
+            logs.event(log, "session.submitted", page=self.page.value, procedure=v.procedure)
             self._go(Page.RECEIPT)
 
     def another_procedure(self) -> None:
