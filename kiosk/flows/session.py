@@ -162,7 +162,6 @@ class SessionMachine:
         self.page = Page.WELCOME
         self.card_present = False
         self.staff_call_active = False
-        self._return_to = Page.WELCOME
         self._last_activity = ports.clock.monotonic()
         self._warning_since: float | None = None
 
@@ -596,13 +595,13 @@ class SessionMachine:
             return  # nothing to assist: the reader is busy, or the visit is over
         self.touch()
         self.visit.signin_for = SignInFor(purpose)
-        self._return_to = self.page
+        self.visit.return_to = self.page.value
         self._go(Page.STAFF_SIGNIN)
 
     def cancel_staff_signin(self) -> None:
         if self.page is not Page.STAFF_SIGNIN:
             return
-        back = self._return_to
+        back = Page(self.visit.return_to)
         self.visit.signin_for = None
         if back is Page.WELCOME:
             self.wipe("cancelled", "resident_choice")
@@ -645,10 +644,11 @@ class SessionMachine:
         if purpose is SignInFor.ASSIST:
             if not self.visit.started:
                 self._begin(with_card=False)
-            if who.role == "admin" and self._return_to is Page.WELCOME:
+            back = Page(self.visit.return_to)
+            if who.role == "admin" and back is Page.WELCOME:
                 self._show_statistics(who)  # an administrator at an idle kiosk
                 return True
-            self._go(self._return_to)
+            self._go(back)
             if self.page is Page.WELCOME:
                 self.view.show_message("ui.staff.signed_in", staff=who.id)
         elif purpose is SignInFor.LAST_TRY:
@@ -1055,7 +1055,6 @@ class SessionMachine:
         self.visit.drop()  # photos and printouts of this visit go too
         leaving_language = self.visit.language
         self.visit = self._new_visit()
-        self._return_to = Page.WELCOME
         self.view.session_wiped()
         # "Please take your card" is said in the language the resident was reading; the
         # next resident's first screen is back in the site's language (card_removed).

@@ -85,6 +85,7 @@ class Visit:
     confirmed: bool = False
     staff: StaffIdentity | None = None
     signin_for: SignInFor | None = None
+    return_to: str = "welcome"  # the page a staff sign-in was asked from (a `Page` value)
     pin_b_for: Method | None = None
     pin_tries_left: int | None = None
     last_try_allowed: bool = False
