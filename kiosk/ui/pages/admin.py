@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from PySide6.QtWidgets import QFormLayout, QWidget
 
+from kiosk.flows.procedures import registry
 from kiosk.flows.session import Page, SessionMachine
 from kiosk.ui.pages.base import KioskPage
 from kiosk.ui.text import base_text
@@ -50,7 +51,9 @@ class AdminPage(KioskPage):
         self.leave_button.setVisible(self.session.can_leave_kiosk())
         for label_id, params, value in figure_rows(self.session.statistics()):
             if "service" in params:  # the service's own name, not its id
-                params = {**params, "service": base_text(t(f"ui.service.{params['service']}"))}
+                known = registry.PROCEDURES.get(str(params["service"]))  # a log may outlive one
+                name = base_text(t(known.label_id)) if known else str(params["service"])
+                params = {**params, "service": name}
             label = TrLabel(role="muted")
             label.setWordWrap(False)  # one line each: the figures column has room to spare
             label.set_message(label_id, **params)
