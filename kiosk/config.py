@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
 from kiosk.errors import ConfigError
+from kiosk.language import Language
 
 Role = Literal["clinic", "cityhall", "outreach"]
-Language = Literal["ja", "ja-easy", "en", "zh", "ko", "vi", "pt"]
 # Keys a switch interface commonly sends (Qt key names).
 SwitchKey = Literal["Space", "Return", "Enter", "Tab", "1", "2", "F1", "F2", "F3", "F4"]
 

@@ -24,15 +24,12 @@ from pathlib import Path
 from typing import Protocol
 
 from kiosk.errors import KnownError
+from kiosk.language import Translate
 
 FONT_FAMILY = "Noto Sans CJK JP"
 # Latin letters and digits first from DejaVu Sans: with Noto CJK alone, Qt writes digits in
 # Latin runs with glyphs the PDF's text layer cannot map back (they vanish from copy/extract).
 LATIN_FAMILY = "DejaVu Sans"
-
-
-class Translate(Protocol):
-    def __call__(self, message_id: str, /, **params: object) -> str: ...
 
 
 class FormField(Protocol):

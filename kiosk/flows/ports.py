@@ -11,7 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+if TYPE_CHECKING:
+    from kiosk.flows.visit import Visit
 
 
 @dataclass(frozen=True)
@@ -191,18 +194,6 @@ class Question:
 
 
 @dataclass(frozen=True)
-class Submission:
-    """What the session hands to the procedures: the person and their answers."""
-
-    procedure: str
-    holder: CardHolder | None  # None on the staff-checked path without a card
-    answers: Mapping[str, str]
-    identity_method: str  # "face" | "pin" | "staff"
-    language: str
-    visit_id: str = ""  # the audit session id, so a procedure's own audit entries link up
-
-
-@dataclass(frozen=True)
 class ReceiptLine:
     """One line the receipt page shows under the reference, in order: a message id with its
     params, and optionally `value` (data shown as is, e.g. an insurer number) after it.
@@ -230,21 +221,36 @@ class Receipt:
     lines: tuple[ReceiptLine, ...] = ()
 
 
+@dataclass(frozen=True)
+class PaperRoute:
+    """A form was printed for the counter instead of a submission (the equally good path)."""
+
+    message_id: str
+
+
+@dataclass(frozen=True)
+class Refused:
+    """The request cannot be sent as it is: the first problem, for a person at the counter."""
+
+    message_id: str
+
+
 class ProceduresPort(Protocol):
-    def next_question(
-        self, procedure: str, holder: CardHolder | None, answers: Mapping[str, str]
-    ) -> Question | None:
-        """The next question given the answers so far, or None when all is asked.
+    """The site's procedures (`kiosk.flows.services.SiteServices`). Each reads and writes the
+    visit it is given, and nothing of a visit stays behind in it."""
 
-        Never one the card already answered (WCAG 3.3.7)."""
+    def next_question(self, visit: Visit) -> Question | None:
+        """The next question of `visit.procedure` given its answers so far, or None when all
+        is asked. Never one the card already answered (WCAG 3.3.7)."""
         ...
 
-    def submit(self, submission: Submission) -> Receipt:
-        """Validate, sign and queue the submission; raise KnownError when it cannot."""
+    def offers_paper_form(self, procedure: str) -> bool:
+        """The procedure has a paper form to print from any page."""
         ...
 
-    def visit_ended(self) -> None:
-        """Forget everything of the visit (photos, printouts); called on every wipe."""
+    def submit(self, visit: Visit) -> Receipt | PaperRoute | Refused:
+        """Validate, store and print; KnownError when the kiosk itself is at fault."""
+        ...
 
 
 class ProcedureDesk(Protocol):
@@ -254,17 +260,12 @@ class ProcedureDesk(Protocol):
     @property
     def has_camera(self) -> bool: ...
 
-    def take_photo(self, question_id: str) -> str:
-        """Capture a still (again = retake); the answer token; KnownError if no camera."""
+    def take_photo(self, visit: Visit, question_id: str) -> str:
+        """Capture a still into the visit (again = retake); the answer token; KnownError if
+        no camera."""
         ...
 
-    def photo(self, question_id: str) -> bytes | None:
-        """The JPEG taken for `question_id`, for a thumbnail."""
-        ...
-
-    def print_form(
-        self, procedure: Any, holder: CardHolder | None, answers: Mapping[str, str], language: str
-    ) -> object:
+    def print_form(self, visit: Visit) -> object:
         """Print the paper form, pre-filled with what is known (blank without a card)."""
         ...
 

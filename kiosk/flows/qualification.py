@@ -367,21 +367,6 @@ class ConsentItem(StrEnum):
         return f"insurance.consent.{self.value}.explain"
 
 
-class AuditLog(Protocol):
-    """The part of the store's audit log the consent needs (`kiosk.store.Store.audit`)."""
-
-    def audit(
-        self,
-        event: str,
-        *,
-        session_id: str,
-        role: str = "resident",
-        categories: Sequence[str] = (),
-        purpose: str = "identity",
-        **fields: object,
-    ) -> object: ...
-
-
 # Audit data categories (kiosk.store.audit.DATA_CATEGORIES) for each consent item.
 AUDIT_CATEGORY = {"medication": "medication", "health-check": "health_check"}
 
@@ -437,20 +422,9 @@ class ConsentForm:
         for item in ConsentItem:
             self.chosen[item] = True
 
-    def submit(
-        self, now: datetime, given_by: GivenBy, audit: AuditLog, session_id: str
-    ) -> ConsentRecord:
-        """Record the decision, also "none": `consent.given` with the item categories, or
-        `consent.declined`; never any content."""
+    def record(self, now: datetime, given_by: GivenBy) -> ConsentRecord:
+        """The decision, also "none". It is audited once, with the submission it belongs to
+        (its items' `AUDIT_CATEGORY` among the categories of `submission.created`)."""
         if given_by == "supporter":
             raise ConsentNotAllowed()
-        items = frozenset(i for i, on in self.chosen.items() if on)
-        audit.audit(
-            "consent.given" if items else "consent.declined",
-            session_id=session_id,
-            role=given_by,
-            categories=sorted(AUDIT_CATEGORY[i.value] for i in items),
-            purpose="insurance",
-            procedure="insurance",
-        )
-        return ConsentRecord(items, now, given_by)
+        return ConsentRecord(frozenset(i for i, on in self.chosen.items() if on), now, given_by)

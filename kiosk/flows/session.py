@@ -20,31 +20,32 @@ Callers may rely on:
 from __future__ import annotations
 
 import logging
-import secrets
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from kiosk import logs
 from kiosk.errors import KnownError
 from kiosk.flows.ports import (
-    CardHolder,
     CardRead,
     FaceVerdict,
     FrontRead,
+    PaperRoute,
     Ports,
     Question,
     Receipt,
+    Refused,
     StaffIdentity,
-    Submission,
     WrongSecret,
 )
+from kiosk.flows.visit import Method, SignInFor, Visit
+from kiosk.language import LANGUAGES
+from kiosk.store.store import new_idempotency_key
 
 log = logging.getLogger("kiosk.session")
-
-LANGUAGES = ("ja", "ja-easy", "en", "zh", "ko", "vi", "pt")
+_T = TypeVar("_T")
 
 
 class Page(StrEnum):
@@ -70,21 +71,6 @@ class Page(StrEnum):
     HANDOFF = "handoff"
     TAKE_CARD = "take_card"
     ADMIN = "admin"  # statistics for an administrator; no resident is served meanwhile
-
-
-class Method(StrEnum):
-    FACE = "face"
-    PIN = "pin"
-    STAFF = "staff"
-
-
-class SignInFor(StrEnum):
-    """Why a member of staff is asked to sign in; decides the role needed and what follows."""
-
-    ASSIST = "assist"  # a supporter or clerk operates the screens beside the resident
-    VISUAL_CHECK = "visual_check"  # 目視確認: a clerk compares the card photo with the person
-    LAST_TRY = "last_try"  # a clerk allows the last PIN try
-    NO_CARD = "no_card"  # a clerk checked an ID document; no card on the reader
 
 
 # A staff visual check must say why: these are the audit reasons a clerk can pick.
@@ -148,40 +134,6 @@ class ReviewItem:
     value_id: str = ""  # or a message id of a chosen answer
 
 
-@dataclass
-class Visit:
-    """Everything of one resident. Replaced whole at the end of the visit."""
-
-    language: str
-    id: str = field(default_factory=lambda: secrets.token_hex(16))
-    started: bool = False
-    with_card: bool = False
-    method: Method | None = None
-    holder: CardHolder | None = None
-    photo: bytes | None = None
-    pending: CardRead | None = None  # opened with 照合番号B, not yet proven
-    front_read: FrontRead | None = None  # read off the card front, waiting to be confirmed
-    confirmed: bool = False
-    staff: StaffIdentity | None = None
-    signin_for: SignInFor | None = None
-    pin_b_for: Method | None = None
-    pin_tries_left: int | None = None
-    last_try_allowed: bool = False
-    face_attempts: int = 0
-    pin_b_wrong: int = 0
-    photo_token: str | None = None  # a photo taken for the question on screen, not yet used
-    face_running: bool = False
-    procedure: str | None = None
-    current: Question | None = None  # the question on screen
-    asked: list[Question] = field(default_factory=list)  # answered, in order (for "back")
-    answers: dict[str, str] = field(default_factory=dict)
-    step_away_done_for: str | None = None
-    receipt: Receipt | None = None
-    ticket: str | None = None
-    large_text: bool = False
-    statistics: dict[str, object] = field(default_factory=dict)  # the admin page only
-
-
 class SessionMachine:
     """One visit at a time. Create it, `attach` a view, then feed it events."""
 
@@ -210,7 +162,6 @@ class SessionMachine:
         self.page = Page.WELCOME
         self.card_present = False
         self.staff_call_active = False
-        self._return_to = Page.WELCOME
         self._last_activity = ports.clock.monotonic()
         self._warning_since: float | None = None
 
@@ -236,7 +187,7 @@ class SessionMachine:
     @property
     def role(self) -> str:
         """Who operates the screens now: "resident" or the signed-in staff role."""
-        return self.visit.staff.role if self.visit.staff else "resident"
+        return self.visit.role
 
     @property
     def staff(self) -> StaffIdentity | None:
@@ -335,11 +286,9 @@ class SessionMachine:
             return
         self._begin(with_card=True)
         self._go(Page.READING)
-        self._ports.defer(self._check_card)
+        self._ports.defer(self._while_reading(self._check_card))
 
     def _check_card(self) -> None:
-        if self.page is not Page.READING or not self.card_present:
-            return
         card = self._ports.card
         try:
             if card is None:
@@ -432,12 +381,9 @@ class SessionMachine:
             return
         # Show "reading" first: the card takes a second, and the screen must not look frozen.
         self._go(Page.READING)
-        visit_id = self.visit.id
-        self._ports.defer(lambda: self._verify_pin(visit_id, pin))
+        self._ports.defer(self._while_reading(lambda: self._verify_pin(pin)))
 
-    def _verify_pin(self, visit_id: str, pin: str) -> None:
-        if self.visit.id != visit_id or self.page is not Page.READING or not self.card_present:
-            return  # the card left, or the visit ended, before the reader was free
+    def _verify_pin(self, pin: str) -> None:
         card = self._ports.card
         try:
             if card is None:
@@ -470,12 +416,9 @@ class SessionMachine:
             self.view.show_message("ui.pin_b.fourteen_digits")
             return
         self._go(Page.READING)  # drops a card-front reading that was not confirmed
-        visit_id = self.visit.id
-        self._ports.defer(lambda: self._open_with_pin_b(visit_id, pin_b))
+        self._ports.defer(self._while_reading(lambda: self._open_with_pin_b(pin_b)))
 
-    def _open_with_pin_b(self, visit_id: str, pin_b: str) -> None:
-        if self.visit.id != visit_id or self.page is not Page.READING or not self.card_present:
-            return
+    def _open_with_pin_b(self, pin_b: str) -> None:
         card = self._ports.card
         try:
             if card is None:
@@ -512,12 +455,9 @@ class SessionMachine:
             return
         self.touch()
         self._go(Page.READING)
-        visit_id = self.visit.id
-        self._ports.defer(lambda: self._read_card_front(visit_id))
+        self._ports.defer(self._while_reading(self._read_card_front))
 
-    def _read_card_front(self, visit_id: str) -> None:
-        if self.visit.id != visit_id or self.page is not Page.READING or not self.card_present:
-            return
+    def _read_card_front(self) -> None:
         front = self._ports.card_front
         assert front is not None
 
@@ -527,11 +467,10 @@ class SessionMachine:
             except KnownError as e:
                 return e
 
-        self._ports.background(work, lambda result: self._front_read_done(visit_id, result))
+        # The card may be taken, or the visit end, while the camera looks.
+        self._ports.background(work, self._while_reading(self._front_read_done))
 
-    def _front_read_done(self, visit_id: str, read: FrontRead | KnownError | None) -> None:
-        if self.visit.id != visit_id or self.page is not Page.READING or not self.card_present:
-            return  # the card was taken or the visit ended while the camera looked
+    def _front_read_done(self, read: FrontRead | KnownError | None) -> None:
         if isinstance(read, KnownError):
             self._go(Page.PIN_B)
             self.view.show_message(read.message_id)
@@ -558,8 +497,7 @@ class SessionMachine:
         self.visit.front_read = None
         if correct:
             self._go(Page.READING)
-            visit_id = self.visit.id
-            self._ports.defer(lambda: self._open_with_pin_b(visit_id, read.pin_b))
+            self._ports.defer(self._while_reading(lambda: self._open_with_pin_b(read.pin_b)))
         else:
             self._go(Page.PIN_B)
             self.view.show_message("ui.pin_b.type_instead")
@@ -580,17 +518,16 @@ class SessionMachine:
         v.face_attempts += 1
         v.face_running = True
         self.view.show_face_check(True)
-        visit_id = v.id
 
-        def guidance(message_id: str | None) -> None:
-            if self.visit.id == visit_id and self.page is Page.FACE and self.visit.face_running:
-                self.view.show_message(message_id or "")
+        def looking() -> bool:
+            return self.visit.face_running
 
-        def verdict(result: FaceVerdict) -> None:
-            # A verdict for a visit that has ended, or a page left, is dropped unheard.
-            if self.visit.id == visit_id and self.page is Page.FACE and self.visit.face_running:
-                self._face_decided(result)
-
+        guidance: Callable[[str | None], None] = self._still_here(
+            Page.FACE, lambda message_id: self.view.show_message(message_id or ""), looking
+        )
+        verdict: Callable[[FaceVerdict], None] = self._still_here(
+            Page.FACE, self._face_decided, looking
+        )
         if v.face_attempts == 1:
             face.start(photo, guidance, verdict)
         else:
@@ -658,13 +595,13 @@ class SessionMachine:
             return  # nothing to assist: the reader is busy, or the visit is over
         self.touch()
         self.visit.signin_for = SignInFor(purpose)
-        self._return_to = self.page
+        self.visit.return_to = self.page.value
         self._go(Page.STAFF_SIGNIN)
 
     def cancel_staff_signin(self) -> None:
         if self.page is not Page.STAFF_SIGNIN:
             return
-        back = self._return_to
+        back = Page(self.visit.return_to)
         self.visit.signin_for = None
         if back is Page.WELCOME:
             self.wipe("cancelled", "resident_choice")
@@ -707,10 +644,11 @@ class SessionMachine:
         if purpose is SignInFor.ASSIST:
             if not self.visit.started:
                 self._begin(with_card=False)
-            if who.role == "admin" and self._return_to is Page.WELCOME:
+            back = Page(self.visit.return_to)
+            if who.role == "admin" and back is Page.WELCOME:
                 self._show_statistics(who)  # an administrator at an idle kiosk
                 return True
-            self._go(self._return_to)
+            self._go(back)
             if self.page is Page.WELCOME:
                 self.view.show_message("ui.staff.signed_in", staff=who.id)
         elif purpose is SignInFor.LAST_TRY:
@@ -730,24 +668,9 @@ class SessionMachine:
         self._audit("export", purpose="statistics", what="stats", staff_id=who.id, outcome="ok")
         self._go(Page.ADMIN)
 
-    def statistics(self) -> list[tuple[str, dict[str, object], str]]:
-        """Today's figures for the administrator page: (label id, label params, value)."""
-        s = self.visit.statistics
-        if self.page is not Page.ADMIN or not s:
-            return []
-        rate = s.get("completion_rate")
-        rows: list[tuple[str, dict[str, object], str]] = [
-            ("ui.admin.sessions", {}, str(s.get("sessions", 0))),
-            ("ui.admin.completion", {}, "-" if rate is None else f"{float(str(rate)):.0%}"),
-            ("ui.admin.handoffs", {}, str(s.get("handoffs", 0))),
-            ("ui.admin.not_me", {}, str(s.get("not_me", 0))),
-            ("ui.admin.fallbacks", {}, str(s.get("fallbacks", 0))),
-        ]
-        submissions = s.get("submissions", {})
-        if isinstance(submissions, dict):
-            for proc, n in sorted(submissions.items()):
-                rows.append(("ui.admin.submissions", {"service": proc}, str(n)))
-        return rows
+    def statistics(self) -> Mapping[str, object]:
+        """Today's figures (`Store.stats`) while the administrator page shows them, else {}."""
+        return self.visit.statistics if self.page is Page.ADMIN else {}
 
     def can_leave_kiosk(self) -> bool:
         """An administrator on the statistics page may take the kiosk down."""
@@ -836,10 +759,9 @@ class SessionMachine:
             return
         self.touch()
         v = self.visit
+        v.leave_procedure()
         v.procedure = procedure
-        v.answers = {}
-        v.asked = []
-        v.current = self._ports.procedures.next_question(procedure, v.holder, {})
+        v.current = self._ports.procedures.next_question(v)
         self._audit("procedure.started", purpose=procedure, procedure=procedure)
         self._next_question()
 
@@ -847,6 +769,7 @@ class SessionMachine:
         v = self.visit
         q = v.current
         if q is None:
+            v.submission_key = v.submission_key or new_idempotency_key()  # kept for a retry
             self._go(Page.REVIEW)
             return
         if q.medical and self.role == "supporter" and v.step_away_done_for != q.id:
@@ -870,9 +793,10 @@ class SessionMachine:
         assert v.procedure is not None
         v.answers[q.id] = value
         v.photo_token = None
+        v.submission_key = None  # another request than the one reviewed
         v.asked = [a for a in v.asked if a.id != q.id]  # a question asked again counts once
         v.asked.append(q)
-        v.current = self._ports.procedures.next_question(v.procedure, v.holder, dict(v.answers))
+        v.current = self._ports.procedures.next_question(v)
         self._next_question()
 
     # -- photos and the paper route -----------------------------------------------------------
@@ -890,7 +814,7 @@ class SessionMachine:
             return
         self.touch()
         try:
-            self.visit.photo_token = desk.take_photo(q.id)
+            self.visit.photo_token = desk.take_photo(self.visit, q.id)
         except KnownError as e:
             self.view.show_message(e.message_id)
             return
@@ -900,26 +824,33 @@ class SessionMachine:
     def question_photo(self) -> bytes | None:
         """The still taken for the question on screen, for its thumbnail."""
         q = self.question()
-        desk = self._ports.desk
-        if q is None or desk is None or self.visit.photo_token is None:
+        kept = self.visit.photos.get(q.id) if q is not None else None
+        if kept is None or self.visit.photo_token is None:
             return None
-        return desk.photo(q.id)
+        return kept[1]
 
     def use_photo(self) -> None:
         token = self.visit.photo_token
         if token is not None:
             self.answer(token)
 
+    def paper_form_offered(self) -> bool:
+        """The procedure on screen has a paper form to print from here."""
+        v = self.visit
+        if self._ports.desk is None or v.procedure is None:
+            return False
+        return self._ports.procedures.offers_paper_form(v.procedure)
+
     def paper_form(self) -> None:
-        """The paper route from any page of a certificate request: a form to sign at the
+        """The paper route from any page of a procedure with a form: a form to sign at the
         counter, pre-filled with what is known (blank without a card). The visit goes on."""
         v = self.visit
         desk = self._ports.desk
-        if desk is None or v.procedure not in ("risai", "higai"):
+        if desk is None or v.procedure is None or not self.paper_form_offered():
             return
         self.touch()
         try:
-            desk.print_form(v.procedure, v.holder, dict(v.answers), v.language)
+            desk.print_form(v)
         except KnownError as e:
             self.view.show_message(e.message_id)
             return
@@ -935,9 +866,10 @@ class SessionMachine:
         if self.page in (Page.QUESTION, Page.REVIEW) and v.asked:
             v.current = v.asked.pop()
             v.answers.pop(v.current.id, None)
+            v.submission_key = None
             self._go(Page.QUESTION)
         elif self.page is Page.QUESTION:
-            v.procedure, v.current = None, None
+            v.leave_procedure()
             self._go(Page.SERVICES)
         elif self.page in (Page.REVIEW, Page.CONSENT):
             self._go(Page.SERVICES)
@@ -981,7 +913,7 @@ class SessionMachine:
                 procedure=v.procedure,
                 reason="resident_choice",
             )
-            v.procedure, v.current, v.asked, v.answers = None, None, [], {}
+            v.leave_procedure()
             self._go(Page.SERVICES)
             self.view.show_message("ui.consent.declined")
             return
@@ -989,34 +921,33 @@ class SessionMachine:
         self._submit()
 
     def _submit(self) -> None:
+        """Hand the visit to the procedures; they audit `submission.created` with the store."""
         v = self.visit
         assert v.procedure is not None and v.method is not None
-        submission = Submission(
-            v.procedure, v.holder, dict(v.answers), v.method.value, v.language, visit_id=v.id
-        )
         try:
-            receipt = self._ports.procedures.submit(submission)
+            outcome = self._ports.procedures.submit(v)
         except KnownError as e:
             self._fail_to_counter(e.message_id)
             return
-        v.receipt = receipt
-        cats = sorted({c for q in v.asked for c in q.categories})
-        if v.holder is not None:
-            cats.append("card.basic_info")
-        self._audit(
-            "submission.created",
-            categories=cats,
-            purpose=v.procedure,
-            procedure=v.procedure,
-            reference=receipt.reference,
-        )
-        self._go(Page.RECEIPT)
+        if isinstance(outcome, PaperRoute):
+            v.ticket = self._ports.counter.issue_ticket()
+            self._audit("handoff", purpose=v.procedure, procedure=v.procedure,
+                        reason="paper_route", ticket=v.ticket)  # fmt: skip
+            self._go(Page.HANDOFF)
+            self.view.show_message(outcome.message_id)
+        elif isinstance(outcome, Refused):
+            self._fail_to_counter(outcome.message_id)
+        else:
+            v.receipt = outcome
+            # Audited by the store with the submission; the log says it happened, no more.
+            logs.event(log, "session.submitted", page=self.page.value, procedure=v.procedure)
+            self._go(Page.RECEIPT)
 
     def another_procedure(self) -> None:
         """From the receipt: back to the services for the same resident."""
         if self.page is Page.RECEIPT:
-            v = self.visit
-            v.procedure, v.current, v.asked, v.answers, v.receipt = None, None, [], {}, None
+            self.visit.leave_procedure()
+            self.visit.receipt = None
             self._go(Page.SERVICES)
 
     def finish(self) -> None:
@@ -1121,10 +1052,9 @@ class SessionMachine:
             self._ports.staff_call.cancel()
             self.view.show_staff_call(False)
         self._hide_warning()
-        self._ports.procedures.visit_ended()  # photos and printouts of this visit go too
+        self.visit.drop()  # photos and printouts of this visit go too
         leaving_language = self.visit.language
         self.visit = self._new_visit()
-        self._return_to = Page.WELCOME
         self.view.session_wiped()
         # "Please take your card" is said in the language the resident was reading; the
         # next resident's first screen is back in the site's language (card_removed).
@@ -1145,6 +1075,29 @@ class SessionMachine:
         if not v.started:  # a clerk may have signed in on the first screen already
             v.started = True
             self._audit("session.started", language=v.language)
+
+    def _still_here(
+        self, page: Page, fn: Callable[[_T], None], also: Callable[[], bool] = lambda: True
+    ) -> Callable[[_T], None]:
+        """`fn` for a call that comes back later (the card reader, the camera, a worker): run
+        only while this visit is still on `page` and `also()` holds, else dropped unheard."""
+        visit = self.visit
+
+        def call(arg: _T) -> None:
+            if self.visit is visit and self.page is page and also():
+                fn(arg)
+
+        return call
+
+    def _while_reading(self, fn: Callable[..., None]) -> Callable[..., None]:
+        """`fn` once the reader is free, only if this visit still waits on READING with its
+        card on the reader (taken away, or the visit over: dropped)."""
+
+        def run(args: tuple[object, ...]) -> None:
+            fn(*args)
+
+        bound = self._still_here(Page.READING, run, lambda: self.card_present)
+        return lambda *args: bound(args)
 
     def _hide_warning(self) -> None:
         if self._warning_since is not None:

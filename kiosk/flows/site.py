@@ -17,12 +17,15 @@ from datetime import date, datetime
 from pathlib import Path
 
 from kiosk import logs
+from kiosk.flows.ports import Clock
 from kiosk.store.store import Store
 
 log = logging.getLogger("kiosk.site")
 
 
 class SystemClock:
+    """`ports.Clock` of the machine: local time with its zone, and a monotonic second count."""
+
     def now(self) -> datetime:
         return datetime.now().astimezone()
 
@@ -59,7 +62,7 @@ class StoreAudit:
 class TodaysFigures:
     """`StatisticsPort`: today's counts from the audit log, for an administrator's screen."""
 
-    def __init__(self, store: Store, clock: SystemClock | None = None) -> None:
+    def __init__(self, store: Store, clock: Clock | None = None) -> None:
         self._store = store
         self._clock = clock or SystemClock()
 

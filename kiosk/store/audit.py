@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kiosk.config import ALL_PROCEDURES
+from kiosk.language import LANGUAGES
 
 GENESIS = "0" * 64
 
@@ -76,7 +77,7 @@ FIELD_RULES: dict[str, Callable[[object], bool]] = {
     "ticket": _pattern(_TICKET),  # the printed hand-off number
     "count": _count,
     "attempt": _count,
-    "language": _enum(("ja", "ja-easy", "en", "zh", "ko", "vi", "pt")),
+    "language": _enum(LANGUAGES),
 }
 
 # Which fields each event may carry (all optional unless the flow needs them for stats).

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication, QTranslator
 
+from kiosk.language import LANGUAGES, fill
 from kiosk.ui import i18n_build
 
-LANGUAGES = i18n_build.LANGUAGES
+__all__ = ["LANGUAGES", "Translations", "tr"]
 
 
 def tr(message_id: str, **params: object) -> str:
-    """The current language's text for `message_id`, with `{placeholders}` filled in."""
-    text = QCoreApplication.translate(i18n_build.CONTEXT, message_id)
-    return text.format(**params) if params else text
+    """The current language's text for `message_id`, placeholders filled (`language.fill`);
+    furigana marks `{漢字|かんじ}` are kept for the label to render."""
+    return fill(QCoreApplication.translate(i18n_build.CONTEXT, message_id), params)
 
 
 class Translations:

@@ -14,9 +14,9 @@ import tomllib
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from kiosk.language import LANGUAGES
 from kiosk.paths import ASSETS
 
-LANGUAGES = ("ja", "ja-easy", "en", "zh", "ko", "vi", "pt")
 QT_LOCALE = {
     "ja": "ja_JP", "ja-easy": "ja_JP", "en": "en_US", "zh": "zh_CN",
     "ko": "ko_KR", "vi": "vi_VN", "pt": "pt_BR",

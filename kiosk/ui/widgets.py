@@ -7,7 +7,6 @@ rebuilds a page or loses what was entered.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, QSize, Qt, Signal
@@ -34,20 +33,11 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.paths import ASSETS
-from kiosk.ui import i18n_build
 from kiosk.ui import text as rubytext
+from kiosk.ui.i18n import tr
 
-_PLACEHOLDER = re.compile(r"\{(\w+)\}")
-
-
-def t(message_id: str, **params: object) -> str:
-    """The current language's text, `{name}` filled in; ruby marks `{漢字|かんじ}` kept."""
-    from PySide6.QtCore import QCoreApplication
-
-    raw = QCoreApplication.translate(i18n_build.CONTEXT, message_id)
-    if not params:
-        return raw
-    return _PLACEHOLDER.sub(lambda m: str(params.get(m.group(1), m.group(0))), raw)
+# One lookup for every widget: the current language's text, placeholders filled once.
+t = tr
 
 
 class TrLabel(QLabel):

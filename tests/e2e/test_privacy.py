@@ -195,7 +195,7 @@ def test_whole_sessions_leave_nothing_personal_at_rest(
     # The scan is fed real data: the log was written, documents were delivered, and a sealed
     # document opened with the back office's key holds the resident's name.
     log_text = data.log_file.read_text(encoding="utf-8")
-    assert '"session.submission.created"' in log_text
+    assert '"session.submitted"' in log_text
     drops = sorted(d for d in data.outbox_dir.glob("*.json") if d.name != "audit-head.json")
     assert len(drops) == 4
     opened = b"\n".join(open_sealed_drop(recipient, d.read_bytes()) for d in drops)

@@ -64,7 +64,7 @@ def assert_nothing_left(k: Driver, resident_id: str, *extra: str) -> None:
     assert all(pad.length == 0 for pad in k.kiosk.window.findChildren(Keypad))
     assert k.visit_differences() == []
     assert k.session.readback() is None and k.session.receipt is None
-    assert k.services.photo("photo.front") is None and k.services.pdfs == ()
+    assert list(k.store.data.tmp.glob("print-*")) == []  # the visit's printouts went with it
 
 
 def test_pin_path_taps_for_each_procedure(

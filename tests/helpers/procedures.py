@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from PIL import Image
@@ -53,26 +52,3 @@ DISASTERS = [
 
 def me() -> Person:
     return Person.from_card(CardRead())
-
-
-@dataclass
-class AuditSpy:
-    """Records what would go to the store's audit log, with the store's signature."""
-
-    entries: list[dict[str, object]] = field(default_factory=list)
-
-    def audit(
-        self,
-        event: str,
-        *,
-        session_id: str,
-        role: str = "resident",
-        categories: Sequence[str] = (),
-        purpose: str = "identity",
-        **fields: object,
-    ) -> object:
-        self.entries.append(
-            {"event": event, "session_id": session_id, "role": role,
-             "categories": tuple(categories), "purpose": purpose, **fields}
-        )  # fmt: skip
-        return None

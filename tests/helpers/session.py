@@ -22,15 +22,17 @@ from kiosk.flows.ports import (
     Choice,
     FaceVerdict,
     FrontRead,
+    PaperRoute,
     Ports,
     Question,
     Receipt,
     ReceiptLine,
+    Refused,
     StaffIdentity,
-    Submission,
     WrongSecret,
 )
 from kiosk.flows.staff import ConfigStaff, card_hash, pin_hash
+from kiosk.flows.visit import Visit
 from kiosk.store.audit import check_entry
 from kiosk.wareki import to_wareki
 
@@ -303,36 +305,56 @@ QUESTIONS: dict[str, list[Question]] = {
 }
 
 
+@dataclass(frozen=True)
+class Filed:
+    """What a visit held when it was submitted."""
+
+    procedure: str
+    holder: CardHolder | None
+    answers: dict[str, str]
+    identity_method: str
+    language: str
+    visit_id: str
+    key: str | None
+
+
 class Procedures:
-    """Asks `questions` in order; an answer listed in `reject` is asked again with a problem."""
+    """Asks `questions` in order; an answer listed in `reject` is asked again with a problem.
+    `outcome` other than None is what a submission comes back as (a paper route, a refusal)."""
 
     def __init__(self, fail: bool = False) -> None:
-        self.submissions: list[Submission] = []
+        self.submissions: list[Filed] = []
         self.fail = fail
-        self.ended = 0
         self.questions = {k: list(v) for k, v in QUESTIONS.items()}
         self.reject: dict[str, tuple[str, str]] = {}  # question id -> (bad value, problem id)
         self.lines: tuple[ReceiptLine, ...] = ()
+        self.paper_forms = {"risai", "higai"}
+        self.outcome: PaperRoute | Refused | None = None
 
-    def next_question(
-        self, procedure: str, holder: CardHolder | None, answers: Mapping[str, str]
-    ) -> Question | None:
-        for q in self.questions[procedure]:
-            if q.id not in answers:
+    def next_question(self, visit: Visit) -> Question | None:
+        assert visit.procedure is not None
+        for q in self.questions[visit.procedure]:
+            if q.id not in visit.answers:
                 return q
             bad = self.reject.get(q.id)
-            if bad is not None and answers[q.id] == bad[0]:
+            if bad is not None and visit.answers[q.id] == bad[0]:
                 return dataclasses.replace(q, problem_id=bad[1])
         return None
 
-    def submit(self, submission: Submission) -> Receipt:
+    def offers_paper_form(self, procedure: str) -> bool:
+        return procedure in self.paper_forms
+
+    def submit(self, visit: Visit) -> Receipt | PaperRoute | Refused:
         if self.fail:
             raise KnownError("store.disk_full")
-        self.submissions.append(submission)
+        assert visit.procedure is not None and visit.method is not None
+        self.submissions.append(
+            Filed(visit.procedure, visit.holder, dict(visit.answers), visit.method.value,
+                  visit.language, visit.id, visit.submission_key)
+        )  # fmt: skip
+        if self.outcome is not None:
+            return self.outcome
         return Receipt(f"ABCD-EFGH-{len(self.submissions):04d}", lines=self.lines)
-
-    def visit_ended(self) -> None:
-        self.ended += 1
 
 
 class Desk:
@@ -340,22 +362,19 @@ class Desk:
 
     def __init__(self, camera: bool = True) -> None:
         self.has_camera = camera
-        self.photos: dict[str, bytes] = {}
         self.forms: list[tuple[str, bool, dict[str, str]]] = []
 
-    def take_photo(self, question_id: str) -> str:
+    def take_photo(self, visit: Visit, question_id: str) -> str:
         if not self.has_camera:
             raise KnownError("services.camera-unavailable")
-        self.photos[question_id] = PNG
-        return f"token{len(self.photos)}"
+        visit.photos[question_id] = ("", PNG)
+        token = f"token{len(visit.photos)}"  # a retake keeps its number
+        visit.photos[question_id] = (token, PNG)
+        return token
 
-    def photo(self, question_id: str) -> bytes | None:
-        return self.photos.get(question_id)
-
-    def print_form(
-        self, procedure: str, holder: CardHolder | None, answers: Mapping[str, str], language: str
-    ) -> object:
-        self.forms.append((procedure, holder is not None, dict(answers)))
+    def print_form(self, visit: Visit) -> object:
+        assert visit.procedure is not None
+        self.forms.append((visit.procedure, visit.holder is not None, dict(visit.answers)))
         return None
 
 

@@ -9,17 +9,11 @@ from __future__ import annotations
 import tomllib
 from functools import cache
 from pathlib import Path
-from typing import Protocol
 
+from kiosk.language import LANGUAGES, Translate, fill
 from kiosk.paths import ASSETS
 
-LANGUAGES = ("ja", "ja-easy", "en", "zh", "ko", "vi", "pt")
-
-
-class Translate(Protocol):
-    """Text for a message id in the current language, `{placeholders}` filled from params."""
-
-    def __call__(self, message_id: str, /, **params: object) -> str: ...
+__all__ = ["LANGUAGES", "CatalogText", "Translate"]
 
 
 @cache
@@ -49,8 +43,4 @@ class CatalogText:
         texts = _messages(self._folder).get(message_id)
         if texts is None:
             return message_id  # shows staff which id is missing rather than failing a print
-        text = texts.get(self.language) or texts.get("ja", message_id)
-        try:
-            return text.format(**params) if params else text
-        except (KeyError, IndexError, ValueError):
-            return text
+        return fill(texts.get(self.language) or texts.get("ja", message_id), params)

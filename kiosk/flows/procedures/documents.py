@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from kiosk.config import PrinterSettings
 from kiosk.devices.printer import (
@@ -22,28 +22,32 @@ from kiosk.devices.printer import (
     ResultSheet,
     Section,
 )
-from kiosk.flows.procedures import higai, risai
 from kiosk.flows.procedures.catalog import CatalogText, Translate
 from kiosk.flows.procedures.common import Disaster
-from kiosk.flows.procedures.support_check import SupportResult
 from kiosk.flows.rules import Estimate, yen
 
-Procedure = Literal["risai", "higai", "support-check", "insurance"]
+if TYPE_CHECKING:  # the procedures build these documents; only their types are needed here
+    from kiosk.flows.procedures.certificate import CertificateRequest
+    from kiosk.flows.procedures.support_check import SupportResult
+
 AuthMethod = Literal["face", "pin", "staff", "none"]
 
-# What the text AP gives each procedure (the My Number itself is never read).
-_CARD_ITEMS: dict[str, tuple[str, ...]] = {
-    "risai": ("procedures.data.name", "procedures.data.birth-date", "procedures.data.address"),
-    "higai": ("procedures.data.name", "procedures.data.birth-date", "procedures.data.address"),
-    "support-check": ("procedures.data.name", "procedures.data.birth-date"),
-    "insurance": ("procedures.data.name", "procedures.data.birth-date"),
-}
-_SENT_TO = {
-    "risai": "procedures.sent.city",
-    "higai": "procedures.sent.city",
-    "support-check": "procedures.sent.counter",
-    "insurance": "procedures.sent.clinic",
-}
+
+class DataUser(Protocol):
+    """What the data-use receipt says of a procedure (each `Procedure` is one)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def card_items(self) -> tuple[str, ...]:
+        """Message ids of what it reads from the card (never the My Number)."""
+        ...
+
+    @property
+    def sent_to(self) -> str:
+        """Message id of where its submission goes."""
+        ...
 
 
 def procedure_label(procedure: str) -> str:
@@ -51,7 +55,7 @@ def procedure_label(procedure: str) -> str:
 
 
 def receipt(
-    procedure: Procedure,
+    procedure: str,
     reference: str,
     now: datetime,
     next_steps: Sequence[str],
@@ -62,7 +66,7 @@ def receipt(
 
 
 def data_use(
-    procedure: Procedure,
+    procedure: DataUser,
     now: datetime,
     auth: AuthMethod,
     responsible: str,
@@ -74,7 +78,7 @@ def data_use(
     With `auth == "face"` the card photo and the live camera image were used for the match
     and discarded at once; they are listed under "not kept".
     """
-    items: tuple[str, ...] = _CARD_ITEMS[procedure] if card_read else ()
+    items: tuple[str, ...] = procedure.card_items if card_read else ()
     not_kept: tuple[str, ...] = ()
     if card_read and auth == "face":
         items = (*items, "procedures.data.card-photo")
@@ -82,10 +86,10 @@ def data_use(
     if not items:
         items = ("procedures.data.nothing-from-card",)
     return DataUseReceipt(
-        procedure=procedure_label(procedure),
+        procedure=procedure_label(procedure.id),
         issued_at=now,
         items_read=items,
-        sent_to=_SENT_TO[procedure],
+        sent_to=procedure.sent_to,
         responsible=responsible,
         reference=reference,
         not_kept=not_kept,
@@ -93,35 +97,31 @@ def data_use(
 
 
 def filled_form(
-    request: risai.RisaiRequest | higai.HigaiRequest,
+    request: CertificateRequest,
     disasters: Sequence[Disaster],
     now: datetime,
     reference: str = "",
 ) -> ApplicationForm:
     """The paper form with everything the kiosk knows, to check and sign at the counter."""
-    kind: Procedure = "risai" if isinstance(request, risai.RisaiRequest) else "higai"
     return ApplicationForm(
-        procedure_label(kind), now, lines=request.form_lines(disasters), reference=reference
-    )
+        procedure_label(request.KIND), now, lines=request.form_lines(disasters),
+        reference=reference,
+    )  # fmt: skip
 
 
-def blank_form(procedure: Literal["risai", "higai"], now: datetime) -> ApplicationForm:
+def blank_form(procedure: str, labels: Sequence[str], now: datetime) -> ApplicationForm:
     """The same form, empty: for residents without a card (the equally good paper route)."""
-    labels = risai.BLANK_FORM_LABELS if procedure == "risai" else higai.BLANK_FORM_LABELS
-    return ApplicationForm(procedure_label(procedure), now, blank_labels=labels)
+    return ApplicationForm(procedure_label(procedure), now, blank_labels=tuple(labels))
 
 
-def proxy_letter(
-    request: risai.RisaiRequest | higai.HigaiRequest, now: datetime
-) -> ProxyLetter | None:
+def proxy_letter(request: CertificateRequest, now: datetime) -> ProxyLetter | None:
     """委任状 to sign, or None when not needed (no proxy, or a relative in the household)."""
     proxy = request.proxy
     if proxy is None or not proxy.needs_letter:
         return None
-    kind: Procedure = "risai" if isinstance(request, risai.RisaiRequest) else "higai"
     p = proxy.principal
     return ProxyLetter(
-        procedure=procedure_label(kind),
+        procedure=procedure_label(request.KIND),
         issued_at=now,
         principal_name=p.name,
         principal_address=p.address,

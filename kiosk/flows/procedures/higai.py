@@ -6,24 +6,31 @@ one photo. Same people, proxy and contact rules as the 罹災証明書 request.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from kiosk.flows.procedures.certificate import CertificateRequest
+from kiosk.flows.ports import Choice
+from kiosk.flows.procedures.certificate import _REPORT, CertificateProcedure, CertificateRequest
 from kiosk.flows.procedures.common import (
     Disaster,
     FormLine,
+    Person,
     PhotoKind,
     Problem,
     check_phone,
     phone_digits,
 )
+from kiosk.flows.procedures.procedure import Ask, Site, choice_question
+
+if TYPE_CHECKING:
+    from kiosk.flows.visit import Visit
 
 KIND = "higai"
 SCHEMA = "higai.v1"
+MAX_ITEMS = 5  # items per request at the kiosk; more go on the paper form
 
 
 class ItemKind(StrEnum):
@@ -157,3 +164,49 @@ BLANK_FORM_LABELS = (
     "procedures.form.proxy-address",
     "procedures.form.proxy-relationship",
 )
+
+
+class Higai(CertificateProcedure):
+    """被災証明書: up to `MAX_ITEMS` damaged things, each with a photo; without the kiosk
+    camera it goes on paper."""
+
+    id: ClassVar[str] = KIND
+    BLANK_FORM_LABELS: ClassVar[tuple[str, ...]] = BLANK_FORM_LABELS
+
+    def damage_plan(self, visit: Visit, photos: bool) -> Iterator[Ask]:
+        kinds = [Choice(k.value, k.label_id) for k in ItemKind]
+        for n in range(1, MAX_ITEMS + 1):
+            choices = kinds if n == 1 else [*kinds, Choice("none", "services.answer.no-more")]
+            message = "services.question.item" if n == 1 else "services.question.item-more"
+            yield Ask(choice_question(f"item.{n}.kind", message, choices, categories=_REPORT))
+            if visit.answers.get(f"item.{n}.kind", "none") == "none":
+                return
+            yield Ask(
+                choice_question(f"item.{n}.damage", "services.question.item-damage",
+                                [Choice(d.value, d.label_id) for d in ItemDamage],
+                                categories=_REPORT)
+            )  # fmt: skip
+            if photos:
+                yield self.photo_ask(visit, f"item.{n}.photo", "services.question.item-photo")
+
+    def damage_request(self, applicant: Person, visit: Visit, now: datetime) -> HigaiRequest:
+        answers = visit.answers
+        req = HigaiRequest(applicant, disaster_id=answers.get("disaster"))
+        for n in range(1, MAX_ITEMS + 1):
+            kind = answers.get(f"item.{n}.kind", "none")
+            if kind == "none":
+                break
+            damage = answers.get(f"item.{n}.damage")
+            index = req.add_item(
+                DamagedItem(ItemKind(kind), {ItemDamage(damage)} if damage else set())
+            )
+            if f"item.{n}.photo" in answers:
+                self.add_photo(visit, req.photos, f"item.{n}.photo", PhotoKind.ITEM, index, now)
+        req.phone = answers.get("phone", "")
+        return req
+
+    def paper_reason(self, site: Site, visit: Visit) -> str:
+        return "" if site.camera else "services.paper.photos"  # every item needs a photo
+
+
+PROCEDURE = Higai()

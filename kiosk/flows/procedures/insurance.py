@@ -7,14 +7,37 @@ staff call (`outcome.offers`). Never "uninsured".
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from kiosk.flows.qualification import ConsentRecord, QualificationOutcome, QualificationResult
+from kiosk.flows.ports import Choice, ReceiptLine
+from kiosk.flows.procedures.common import submission
+from kiosk.flows.procedures.procedure import (
+    Ask,
+    Filing,
+    Outcome,
+    Paper,
+    Site,
+    choice_question,
+)
+from kiosk.flows.qualification import (
+    AUDIT_CATEGORY,
+    ConsentForm,
+    ConsentItem,
+    ConsentRecord,
+    QualificationOutcome,
+    QualificationResult,
+)
+
+if TYPE_CHECKING:
+    from kiosk.flows.visit import Visit
 
 KIND = "insurance"
 SCHEMA = "insurance.v1"
+# Without a recorded start, a qualification result written this long ago still counts.
+QUALIFICATION_WINDOW = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -94,3 +117,79 @@ def next_steps(outcome: QualificationOutcome) -> tuple[str, ...]:
     if outcome.usable:
         return ("procedures.next.insurance",)
     return ("procedures.next.insurance.certificate", "procedures.next.insurance.staff")
+
+
+def receipt_lines(outcome: QualificationOutcome, consent: ConsentRecord) -> tuple[ReceiptLine, ...]:
+    """The qualification as the clinic's screen shows it, or the way forward; never
+    "uninsured"; then what the resident agreed to share, valid for 24 hours."""
+    out = [ReceiptLine(outcome.message_id, kind="result")]
+    if outcome.usable:
+        for r in outcome.results:
+            for line in display_lines(r):
+                if line.message:  # a label, then its value as a message
+                    out.append(ReceiptLine(line.label, kind="field"))
+                    out.append(ReceiptLine(line.message, line.params, kind="note"))
+                else:
+                    out.append(ReceiptLine(line.label, value=line.text, kind="field"))
+    out += [ReceiptLine(m, kind="note") for m in outcome.offers]
+    shared = [i for i in ConsentItem if i in consent.items]
+    if shared:
+        out.append(ReceiptLine("services.consent.shared", kind="heading"))
+        out += [ReceiptLine(i.label_id, kind="note") for i in shared]
+        out.append(ReceiptLine("insurance.consent.valid-24h", kind="note"))
+    else:
+        out.append(ReceiptLine("services.consent.none", kind="note"))
+    return tuple(out)
+
+
+class Insurance:
+    """Health-insurance qualification at a clinic: what to share with the clinic, then the
+    result the clinic's terminal wrote (オンライン資格確認) and what happens next."""
+
+    id: ClassVar[str] = KIND
+    label_id: ClassVar[str] = f"ui.service.{KIND}"
+    card_items: ClassVar[tuple[str, ...]] = ("procedures.data.name", "procedures.data.birth-date")
+    sent_to: ClassVar[str] = "procedures.sent.clinic"
+    needs_card: ClassVar[bool] = True  # without it: the insurance card route at the counter
+    paper_form: ClassVar[bool] = False
+
+    def plan(self, site: Site, visit: Visit) -> Iterator[Ask]:
+        if visit.holder is None:
+            return
+        share = (Choice("yes", "services.answer.share"), Choice("no", "services.answer.dont-share"))
+        for item in ConsentItem:
+            yield Ask(
+                choice_question(f"consent.{item.value}", item.label_id, share,
+                                help_id=item.explain_id, medical=True)
+            )  # fmt: skip
+
+    def request(self, site: Site, visit: Visit, now: datetime) -> ConsentRecord:
+        """What the resident agreed to share (the session lets no supporter consent)."""
+        form = ConsentForm()
+        for item in ConsentItem:
+            form.set(item, visit.answers.get(f"consent.{item.value}") == "yes")
+        return form.record(now, "resident")
+
+    def file(self, site: Site, visit: Visit, key: str) -> Outcome:
+        if visit.holder is None:
+            return Paper("services.insurance.no-card")
+        now = site.now()
+        since = visit.procedure_started or now - QUALIFICATION_WINDOW
+        if site.qualification is None:
+            outcome = QualificationOutcome("unreadable")  # no source: never "uninsured"
+        else:
+            outcome = site.qualification.check(visit.holder, since)
+        consent = self.request(site, visit, now)
+        body = payload(
+            outcome, consent, now, kiosk_id=site.settings.site.kiosk_id, language=visit.language
+        )
+        # What the clinic may see is part of what is stored: its categories go in the audit.
+        shared = tuple(sorted(AUDIT_CATEGORY[i.value] for i in consent.items))
+        stored = submission(KIND, body, None, ("insurance.qualification", *shared), key)
+        return Filing(stored, next_steps(outcome), receipt_lines(outcome, consent))
+
+    def form(self, site: Site, visit: Visit) -> None:
+        return None
+
+
+PROCEDURE = Insurance()

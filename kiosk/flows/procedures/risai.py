@@ -7,22 +7,28 @@ asked again; the damaged property's address defaults to the card address.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from kiosk.flows.procedures.certificate import CertificateRequest
+from kiosk.flows.ports import Choice
+from kiosk.flows.procedures.certificate import _REPORT, CertificateProcedure, CertificateRequest
 from kiosk.flows.procedures.common import (
     FOUR_SIDES,
     Disaster,
     FormLine,
+    Person,
     PhotoKind,
     Problem,
     check_phone,
     phone_digits,
 )
+from kiosk.flows.procedures.procedure import YES_NO, Ask, choice_question, number_question
+
+if TYPE_CHECKING:
+    from kiosk.flows.visit import Visit
 
 KIND = "risai"
 SCHEMA = "risai.v1"
@@ -204,3 +210,114 @@ BLANK_FORM_LABELS = (
     "procedures.form.proxy-address",
     "procedures.form.proxy-relationship",
 )
+
+
+class Risai(CertificateProcedure):
+    """罹災証明書: the dwelling's damage, and 自己判定方式 with the kiosk camera when it may be
+    light."""
+
+    id: ClassVar[str] = KIND
+    BLANK_FORM_LABELS: ClassVar[tuple[str, ...]] = BLANK_FORM_LABELS
+
+    def damage_plan(self, visit: Visit, photos: bool) -> Iterator[Ask]:
+        answers = visit.answers
+        yield Ask(
+            choice_question("dwelling", "services.question.dwelling", YES_NO, categories=_REPORT),
+            lambda v: (
+                Problem("dwelling", "procedures.error.not-dwelling-use-higai")
+                if v == "no"
+                else None
+            ),
+        )
+        yield Ask(
+            choice_question("flooding", "services.question.flooding",
+                            [Choice(f.value, f.label_id) for f in Flooding], categories=_REPORT)
+        )  # fmt: skip
+        flooded = Flooding(answers.get("flooding", "none")) is not Flooding.NONE
+        parts: set[DamagedPart] = set()
+        n = 1
+        while True:  # one part per tap, until "nothing else" or every part is named
+            left = [p for p in DamagedPart if p not in parts]
+            choices = [Choice(p.value, p.label_id) for p in left]
+            if flooded or n > 1:  # flooding alone is damage enough; else name one part first
+                choices.append(Choice("none", "services.answer.nothing-else"))
+            message = "services.question.damage" if n == 1 else "services.question.damage-more"
+            yield Ask(choice_question(f"damage.{n}", message, choices, categories=_REPORT))
+            chosen = answers[f"damage.{n}"]  # answered, or the walk stopped at the yield
+            if chosen == "none":
+                break
+            parts.add(DamagedPart(chosen))
+            if len(left) == 1:
+                break
+            n += 1
+        if flooded:
+            yield Ask(
+                number_question("flood_depth_cm", "services.question.flood-depth", 4,
+                                help_id="services.help.flood-depth", categories=_REPORT),
+                lambda v: (
+                    None if 0 <= int(v) <= 2000
+                    else Problem("damage.flood_depth_cm", "procedures.error.flood-depth")
+                ),
+            )  # fmt: skip
+        flooding = Flooding(answers.get("flooding", "none"))
+        assert visit.holder is not None  # the plan asks nothing without the card
+        probe = RisaiRequest(
+            Person.from_card(visit.holder), damage=Damage(parts, flooding, resident_says_light=True)
+        )
+        if not photos or "self" not in probe.survey_methods_offered():
+            return  # 自己判定方式 needs the kiosk camera and damage that may be light
+        yield Ask(
+            choice_question("light", "procedures.damage.light-question", YES_NO, categories=_REPORT)
+        )
+        if answers.get("light") != "yes":
+            return
+        yield Ask(
+            choice_question(
+                "survey", "services.question.survey",
+                (Choice("site", "services.answer.survey-site"),
+                 Choice("self", "services.answer.survey-self")),
+                help_id="procedures.survey.self.explain", categories=_REPORT,
+            )
+        )  # fmt: skip
+        if answers.get("survey") != "self":
+            return
+        yield Ask(
+            choice_question(
+                "self_consent", "services.question.self-consent",
+                (Choice("agree", "procedures.survey.self.consent"),
+                 Choice("site", "services.answer.survey-site-instead")),
+                help_id="procedures.survey.self.explain", categories=_REPORT,
+            )
+        )  # fmt: skip
+        if answers.get("self_consent") != "agree":
+            return
+        kinds = [*FOUR_SIDES, PhotoKind.CLOSEUP]
+        if flooded:
+            kinds.append(PhotoKind.FLOOD_DEPTH)
+        for kind in kinds:
+            yield self.photo_ask(visit, f"photo.{kind.value}", kind.label_id)
+
+    def damage_request(self, applicant: Person, visit: Visit, now: datetime) -> RisaiRequest:
+        answers = visit.answers
+        req = RisaiRequest(applicant, disaster_id=answers.get("disaster"))
+        if "dwelling" in answers:
+            req.dwelling = answers["dwelling"] == "yes"
+        req.damage.flooding = Flooding(answers.get("flooding", "none"))
+        req.damage.parts = {
+            DamagedPart(v) for k, v in answers.items() if k.startswith("damage.") and v != "none"
+        }
+        depth = answers.get("flood_depth_cm", "")
+        if depth.isdigit():
+            req.damage.flood_depth_cm = int(depth)
+        req.damage.resident_says_light = answers.get("light") == "yes"
+        if answers.get("survey") == "self" and answers.get("self_consent") == "agree":
+            req.survey = "self"
+            req.self_assessment_consent = True
+        req.phone = answers.get("phone", "")
+        for qid in sorted(k for k in answers if k.startswith("photo.")):
+            kind = PhotoKind(qid.removeprefix("photo."))
+            self.add_photo(visit, req.photos, qid, kind, None, now)
+        return req
+
+
+PROCEDURE = Risai()

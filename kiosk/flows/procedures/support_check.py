@@ -8,13 +8,24 @@ the documents to bring. Published rules only; never a denial, never a score.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from kiosk.flows.procedures.common import Disaster
+from kiosk.flows.ports import Choice, Question, ReceiptLine
+from kiosk.flows.procedures import documents
+from kiosk.flows.procedures.common import Disaster, Problem, submission
+from kiosk.flows.procedures.procedure import (
+    YES_NO,
+    Ask,
+    Filing,
+    Outcome,
+    Printout,
+    Refused,
+    Site,
+)
 from kiosk.flows.rules import (
     Case,
     DamageGrade,
@@ -29,6 +40,9 @@ from kiosk.flows.rules import (
     estimate,
     grade_from_damage_ratio,
 )
+
+if TYPE_CHECKING:
+    from kiosk.flows.visit import Visit
 
 KIND = "support-check"
 SCHEMA = "support-check.v1"
@@ -69,18 +83,6 @@ class SupportAnswers:
         return self.grade, None
 
 
-QuestionKind = Literal["yes-no", "choice", "number"]
-
-
-@dataclass(frozen=True)
-class Question:
-    id: str  # the SupportAnswers attribute it sets
-    message_id: str
-    kind: QuestionKind
-    choices: tuple[tuple[str, str], ...] = ()  # (value, label message id)
-    help_id: str = ""  # a plain explanation under the question
-
-
 _GRADES = (
     *((g.value, g.label_id) for g in DamageGrade),
     ("unknown", "procedures.answer.unknown"),
@@ -89,10 +91,21 @@ _PLANS = tuple((p.value, f"procedures.plan.{p.value}") for p in Plan)
 _RELATIONS = tuple((r.value, f"procedures.relation.{r.value}") for r in Relation)
 
 
-def _q(attr: str, name: str, kind: QuestionKind, choices: tuple[tuple[str, str], ...] = (),
-       help_name: str = "") -> Question:  # fmt: skip
-    help_id = f"procedures.help.{help_name}" if help_name else ""
-    return Question(attr, f"procedures.question.{name}", kind, choices, help_id)
+_CATEGORIES = {"household": ("household",), "income_yen": ("income",)}
+_DIGITS = {"household": 2, "income_yen": 5}  # the household 1–30; the income in 万円
+
+
+def _q(attr: str, name: str, kind: str, choices: tuple[tuple[str, str], ...] = (),
+       help_name: str = "", help_id: str = "") -> Question:  # fmt: skip
+    """A question as the kiosk asks it: "yes-no" and "choice" as buttons, "number" a keypad."""
+    help_id = help_id or (f"procedures.help.{help_name}" if help_name else "")
+    cats = _CATEGORIES.get(attr, ("damage.report",))
+    if kind == "number":
+        return Question(attr, f"procedures.question.{name}", (), "number", help_id,
+                        max_digits=_DIGITS[attr], categories=cats)  # fmt: skip
+    buttons = YES_NO if kind == "yes-no" else tuple(Choice(v, m) for v, m in choices)
+    return Question(attr, f"procedures.question.{name}", buttons, "choice", help_id,
+                    categories=cats)  # fmt: skip
 
 
 _ALL: tuple[tuple[Question, Callable[[SupportAnswers], bool]], ...] = (
@@ -116,11 +129,14 @@ _ALL: tuple[tuple[Question, Callable[[SupportAnswers], bool]], ...] = (
     (_q("disability", "disability", "yes-no", help_name="disability"), lambda a: True),
     (_q("disability_main_earner", "main-earner", "yes-no", help_name="main-earner"),
      lambda a: a.disability),
-    (_q("injured", "injured", "yes-no"), lambda a: True),
-    (_q("goods_lost", "goods-lost", "yes-no"), lambda a: True),
-    (_q("dwelling_lost", "dwelling-lost", "yes-no"), lambda a: True),
+    # Injury, lost goods and a lost home matter only for the loan: asked about the loan
+    # first, and those three only when the resident wants it checked (3 taps fewer).
     (_q("wants_loan_check", "wants-loan-check", "yes-no", help_name="loan"), lambda a: True),
-    (_q("income_yen", "income", "number", help_name="income"), lambda a: a.wants_loan_check),
+    (_q("injured", "injured", "yes-no"), lambda a: a.wants_loan_check),
+    (_q("goods_lost", "goods-lost", "yes-no"), lambda a: a.wants_loan_check),
+    (_q("dwelling_lost", "dwelling-lost", "yes-no"), lambda a: a.wants_loan_check),
+    (_q("income_yen", "income", "number", help_id="services.help.income"),
+     lambda a: a.wants_loan_check),
 )  # fmt: skip
 
 
@@ -267,3 +283,123 @@ def next_steps() -> tuple[str, ...]:
 def today_for(disaster: Disaster | None, now: date) -> date:
     """Rules apply as of the disaster's date when known, else today."""
     return disaster.date if disaster else now
+
+
+# -- the procedure --------------------------------------------------------------------------
+
+_BOOLS = (
+    "has_certificate", "rented_first", "demolished", "long_term_evacuation", "death",
+    "death_main_earner", "closer_relatives", "sibling_lived_with", "disaster_related_death",
+    "disability", "disability_main_earner", "injured", "goods_lost", "dwelling_lost",
+    "wants_loan_check",
+)  # fmt: skip
+
+
+def support_answers(answers: Mapping[str, str]) -> SupportAnswers:
+    """The taps as the support check's model; anything not answered stays at its default."""
+    sa = SupportAnswers()
+    for name in _BOOLS:
+        if name in answers:
+            setattr(sa, name, answers[name] == "yes")
+    grade = answers.get("grade")
+    if grade and grade != "unknown":
+        sa.grade = DamageGrade(grade)
+    household = answers.get("household", "")
+    if household.isdigit():
+        sa.household = int(household)
+    if "plan" in answers:
+        sa.plan = Plan(answers["plan"])
+    if "relation" in answers:
+        sa.relation = Relation(answers["relation"])
+    income = answers.get("income_yen", "")
+    if income.isdigit():
+        sa.income_yen = int(income) * 10_000  # asked in 万円: short enough for the keypad
+    return sa
+
+
+def _household_check(value: str) -> Problem | None:
+    ids = check_household(int(value))
+    return Problem("household", ids[0]) if ids else None
+
+
+def receipt_lines(result: SupportResult) -> tuple[ReceiptLine, ...]:
+    """What the resident reads after a support check: per scheme its name, the headline
+    ("likely eligible, about X円 — staff will confirm"), one line per rule that applied,
+    deadlines and notes; then the documents to bring."""
+    out: list[ReceiptLine] = []
+    if result.grade_rule is not None:
+        r = result.grade_rule
+        out.append(ReceiptLine(r.explain, tuple(r.params.items()), kind="rule"))
+    for e in result.estimates:
+        out.append(ReceiptLine(e.scheme.label_id, kind="heading"))
+        headline, hparams = e.headline
+        out.append(ReceiptLine(headline, tuple(hparams.items()), kind="result"))
+        eparams = tuple(e.params.items())
+        out += [ReceiptLine(m, eparams, kind="note") for m in e.reasons]
+        out += [ReceiptLine(r.explain, tuple(r.params.items()), kind="rule") for r in e.rules]
+        out += [ReceiptLine(m, (("date", d.isoformat()),), kind="deadline") for m, d in e.deadlines]
+        out += [ReceiptLine(m, eparams, kind="note") for m in e.notes]
+    if result.documents:
+        out.append(ReceiptLine("rules.documents", kind="heading"))
+        out += [ReceiptLine(d, kind="document") for d in result.documents]
+    return tuple(out)
+
+
+class SupportCheck:
+    """Which support may apply after the disaster, and about how much: an estimate to take
+    to the counter, never a decision. Needs no card: nothing is read from it."""
+
+    id: ClassVar[str] = KIND
+    label_id: ClassVar[str] = f"ui.service.{KIND}"
+    card_items: ClassVar[tuple[str, ...]] = ("procedures.data.name", "procedures.data.birth-date")
+    sent_to: ClassVar[str] = "procedures.sent.counter"
+    needs_card: ClassVar[bool] = False
+    paper_form: ClassVar[bool] = False
+
+    def plan(self, site: Site, visit: Visit) -> Iterator[Ask]:
+        if len(site.active_disasters()) > 1:
+            yield site.disaster_ask(("damage.report",))
+        for q in questions(support_answers(visit.answers)):
+            yield Ask(q, _household_check if q.id == "household" else None)
+
+    def disaster(self, site: Site, visit: Visit) -> Disaster | None:
+        """The disaster chosen, or the site's only active one."""
+        chosen = visit.answers.get("disaster")
+        if chosen:
+            return site.disaster(chosen)
+        active = site.active_disasters()
+        return active[0] if len(active) == 1 else None
+
+    def request(self, site: Site, visit: Visit, now: datetime) -> SupportAnswers:
+        return support_answers(visit.answers)
+
+    def file(self, site: Site, visit: Visit, key: str) -> Outcome:
+        now = site.now()
+        sa = self.request(site, visit, now)
+        problems = check_household(sa.household)
+        if problems:
+            return Refused(problems[0])
+        disaster = self.disaster(site, visit)
+        rules = site.settings.rules
+        book = RuleBook.for_site(rules.tables, today_for(disaster, now.date()))
+        result = results(sa, book, disaster=disaster, income_boundary=rules.loan_income_limit)
+        body = payload(
+            sa, result, now, kiosk_id=site.settings.site.kiosk_id, language=visit.language,
+            disaster=disaster,
+        )  # fmt: skip
+        cats = ("damage.report", "household", *(("income",) if sa.income_yen is not None else ()))
+
+        def sheet(reference: str) -> Sequence[Printout]:
+            return (
+                Printout(documents.support_sheet(result, now, reference), f"result-{reference}"),
+            )
+
+        return Filing(
+            submission(KIND, body, None, cats, key), next_steps(), receipt_lines(result), sheet
+        )
+
+    def form(self, site: Site, visit: Visit) -> None:
+        return None
+
+
+PROCEDURE = SupportCheck()

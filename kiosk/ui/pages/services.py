@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kiosk.flows.procedures import registry
 from kiosk.flows.session import Page, SessionMachine
 from kiosk.ui.pages.base import KioskPage, PageContext
 from kiosk.ui.widgets import BigButton, CameraView, ColumnFlow, Keypad, TrLabel
@@ -28,7 +29,7 @@ class ServicesPage(KioskPage):
         self.services: dict[str, BigButton] = {}
         for proc in session.offered_procedures:
             self.services[proc] = self.button(
-                f"ui.service.{proc}",
+                registry.procedure(proc).label_id,
                 partial(session.choose_procedure, proc),
                 kind="primary",
                 name=f"service_{proc}",
@@ -102,7 +103,7 @@ class QuestionPage(KioskPage):
         if q.kind == "number":
             self.keypad.set_max_length(q.max_digits)
         self._show_photo(q.kind == "photo")
-        self.paper.setVisible(self.session.procedure in ("risai", "higai"))
+        self.paper.setVisible(self.session.paper_form_offered())
         for c in q.choices:
             b = BigButton(c.message_id, kind="primary")
             b.setProperty("answer", True)  # 16 px shorter (still ≥ 72): long lists fit 1080
@@ -199,7 +200,7 @@ class ReviewPage(KioskPage):
 
     def refresh(self) -> None:
         self.clear()
-        self.paper.setVisible(self.session.procedure in ("risai", "higai"))
+        self.paper.setVisible(self.session.paper_form_offered())
         for item in self.session.review_items():
             label = TrLabel(item.label_id, role="muted")
             value = TrLabel(item.value_id) if item.value_id else TrLabel()
@@ -324,4 +325,4 @@ def _service_name(procedure: str) -> str:
     from kiosk.ui.text import base_text
     from kiosk.ui.widgets import t
 
-    return base_text(t(f"ui.service.{procedure}")) if procedure else ""
+    return base_text(t(registry.procedure(procedure).label_id)) if procedure else ""

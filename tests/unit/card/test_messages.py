@@ -8,9 +8,9 @@ import tomllib
 import pytest
 
 from kiosk.devices.card import errors
+from kiosk.language import LANGUAGES
 from kiosk.paths import ASSETS
 
-LANGUAGES = ("ja", "ja-easy", "en", "zh", "ko", "vi", "pt")
 CATALOG = tomllib.loads((ASSETS / "i18n" / "card.toml").read_text(encoding="utf-8"))
 FAULTS = [
     c

@@ -96,7 +96,7 @@ def enum_ids() -> set[str]:
         relation=Relation.SIBLING, disability=True, wants_loan_check=True,
     )  # fmt: skip
     for question in support_check.questions(everything):
-        ids |= {question.message_id, *(label for _, label in question.choices)}
+        ids |= {question.message_id, *(c.message_id for c in question.choices)}
         if question.help_id:
             ids.add(question.help_id)
     return ids

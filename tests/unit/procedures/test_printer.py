@@ -11,12 +11,20 @@ from pathlib import Path
 import pytest
 
 from kiosk.devices.printer import DocumentPrinter, document_html, qr_png, write_pdf
-from kiosk.flows.procedures import documents
+from kiosk.flows.procedures import documents, risai, support_check
 from kiosk.flows.procedures.catalog import CatalogText
 from kiosk.flows.procedures.common import Person, PhotoKind, Proxy, Relationship
 from kiosk.flows.procedures.higai import DamagedItem, HigaiRequest, ItemDamage, ItemKind
 from kiosk.flows.procedures.risai import Damage, DamagedPart, Flooding, RisaiRequest
 from tests.helpers.procedures import DISASTERS, NOW, me, still
+
+
+def registry_labels(procedure: str) -> tuple[str, ...]:
+    """The blank form's lines, as the procedure itself prints them."""
+    from kiosk.flows.procedures import higai, risai
+
+    return {"risai": risai.BLANK_FORM_LABELS, "higai": higai.BLANK_FORM_LABELS}[procedure]
+
 
 JA = CatalogText("ja")
 EN = CatalogText("en")
@@ -89,7 +97,9 @@ def test_receipt_in_english(pdfs: Path) -> None:
 def test_data_use_receipt_says_exactly_what_was_read_where_it_went_and_who_answers(
     pdfs: Path, auth: str, has_photo_line: bool
 ) -> None:
-    doc = documents.data_use("risai", NOW, auth, "○○市 市民課 (03-0000-0000)", "7K3M-Q9XD-2A4B")  # type: ignore[arg-type]
+    doc = documents.data_use(
+        risai.PROCEDURE, NOW, auth, "○○市 市民課 (03-0000-0000)", "7K3M-Q9XD-2A4B"
+    )  # type: ignore[arg-type]
     text = pdf_text(write_pdf(doc, pdfs / "use.pdf", JA))
     assert norm("カード情報の利用についてのお知らせ") in text
     for item in ("氏名", "生年月日", "住所"):
@@ -103,7 +113,7 @@ def test_data_use_receipt_says_exactly_what_was_read_where_it_went_and_who_answe
 
 
 def test_data_use_receipt_without_card_and_unset_responsible(pdfs: Path) -> None:
-    doc = documents.data_use("support-check", NOW, "staff", "", card_read=False)
+    doc = documents.data_use(support_check.PROCEDURE, NOW, "staff", "", card_read=False)
     text = pdf_text(write_pdf(doc, pdfs / "use.pdf", JA))
     assert norm("カードからは何も読み取っていません") in text
     assert norm("この窓口の設置者") in text
@@ -140,7 +150,8 @@ def test_form_labels_show_the_residents_language_under_japanese(pdfs: Path) -> N
 
 @pytest.mark.parametrize("procedure", ["risai", "higai"])
 def test_blank_form_for_residents_without_a_card(pdfs: Path, procedure: str) -> None:
-    doc = documents.blank_form(procedure, NOW)  # type: ignore[arg-type]
+    labels = registry_labels(procedure)
+    doc = documents.blank_form(procedure, labels, NOW)
     text = pdf_text(write_pdf(doc, pdfs / "blank.pdf", JA))
     assert norm("申請書") in text and norm("記入済み") not in text
     for label in ("氏名", "生年月日", "住所", "連絡先電話番号", "代理人氏名"):
@@ -231,7 +242,7 @@ def test_printer_for_a_session_labels_forms_in_the_counter_language(pdfs: Path) 
     from kiosk.config import PrinterSettings
 
     p = documents.printer_for(PrinterSettings(counter_language="ja"), pdfs, EN, "en")
-    out = p.output(documents.blank_form("risai", NOW), "blank")
+    out = p.output(documents.blank_form("risai", registry_labels("risai"), NOW), "blank")
     text = pdf_text(out.pdf)
     assert norm("氏名") in text and norm("Name") in text
     same = documents.printer_for(PrinterSettings(), pdfs, JA, "ja")

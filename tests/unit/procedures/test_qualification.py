@@ -14,6 +14,7 @@ import pytest
 from kiosk.errors import KnownError
 from kiosk.flows.procedures import insurance
 from kiosk.flows.qualification import (
+    AUDIT_CATEGORY,
     DEMO_DIR,
     ConsentForm,
     ConsentItem,
@@ -25,7 +26,7 @@ from kiosk.flows.qualification import (
     Validity,
     parse_result,
 )
-from tests.helpers.procedures import NOW, AuditSpy, CardRead
+from tests.helpers.procedures import NOW, CardRead
 
 SCHEMA = json.loads(
     (Path(__file__).resolve().parents[3] / "docs" / "schema" / "insurance.v1.json").read_text()
@@ -184,65 +185,37 @@ def test_consent_items_are_off_until_tapped_and_each_is_explained() -> None:
     ]
 
 
-def test_consent_is_audited_by_category_without_content_and_lasts_24_hours() -> None:
-    audit = AuditSpy()
+def test_consent_lasts_24_hours_for_the_items_chosen_only() -> None:
     form = ConsentForm()
     form.set(ConsentItem.MEDICATION, True)
-    rec = form.submit(NOW, "resident", audit, "a" * 32)
-    assert audit.entries == [
-        {
-            "event": "consent.given",
-            "session_id": "a" * 32,
-            "role": "resident",
-            "categories": ("medication",),
-            "purpose": "insurance",
-            "procedure": "insurance",
-        }
-    ]
+    rec = form.record(NOW, "resident")
     assert rec.allows(ConsentItem.MEDICATION, NOW + timedelta(hours=23, minutes=59))
     assert not rec.allows(ConsentItem.MEDICATION, NOW + timedelta(hours=24))
     assert not rec.allows(ConsentItem.HEALTH_CHECK, NOW)
 
 
 def test_declining_everything_is_recorded_too() -> None:
-    audit = AuditSpy()
-    rec = ConsentForm().submit(NOW, "resident", audit, "b" * 32)
-    assert rec.items == frozenset()
-    assert audit.entries[0]["event"] == "consent.declined"
-    assert audit.entries[0]["categories"] == ()
+    rec = ConsentForm().record(NOW, "resident")
+    assert rec.items == frozenset() and rec.to_json()["items"] == []
 
 
-def test_agree_all_uses_the_store_category_names() -> None:
-    audit = AuditSpy()
+def test_the_consent_items_are_audit_categories_the_store_accepts() -> None:
+    from kiosk.store.audit import DATA_CATEGORIES
+
     form = ConsentForm()
     form.agree_all()
-    form.submit(NOW, "clerk", audit, "c" * 32)
-    assert audit.entries[0]["categories"] == ("health_check", "medication")
-    assert audit.entries[0]["role"] == "clerk"
+    rec = form.record(NOW, "clerk")
+    assert sorted(AUDIT_CATEGORY[i.value] for i in rec.items) == ["health_check", "medication"]
+    assert set(AUDIT_CATEGORY.values()) <= set(DATA_CATEGORIES)
+    assert rec.given_by == "clerk"
 
 
 def test_a_supporter_cannot_consent_for_the_resident() -> None:
-    audit = AuditSpy()
     form = ConsentForm()
     form.agree_all()
     with pytest.raises(ConsentNotAllowed) as e:
-        form.submit(NOW, "supporter", audit, "d" * 32)
+        form.record(NOW, "supporter")
     assert e.value.message_id == "insurance.consent.supporter-cannot"
-    assert audit.entries == []
-
-
-def test_the_store_accepts_the_consent_audit_entry() -> None:
-    from kiosk.store.audit import check_entry, new_session_id
-
-    audit = AuditSpy()
-    form = ConsentForm()
-    form.agree_all()
-    form.submit(NOW, "resident", audit, new_session_id())
-    e = dict(audit.entries[0])
-    check_entry(
-        str(e.pop("event")), str(e.pop("session_id")), str(e.pop("role")),
-        e.pop("categories"), str(e.pop("purpose")), e,  # type: ignore[arg-type]
-    )  # fmt: skip
 
 
 # --- payload ----------------------------------------------------------------------------------
@@ -255,7 +228,7 @@ def test_insurance_payload_carries_no_result_content(case: str) -> None:
     out = src.check(CardRead(), NOW)
     form = ConsentForm()
     form.set(ConsentItem.HEALTH_CHECK, True)
-    rec = form.submit(NOW, "resident", AuditSpy(), "e" * 32)
+    rec = form.record(NOW, "resident")
     body = insurance.payload(out, rec, NOW, kiosk_id="clinic-1", language="ja")
     jsonschema.validate(body, SCHEMA)
     text = json.dumps(body, ensure_ascii=False)

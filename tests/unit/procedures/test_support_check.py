@@ -34,7 +34,8 @@ def test_first_questions_are_few_and_plain() -> None:
     assert "relation" not in first
     for q in sc.questions(a):
         assert q.message_id.startswith("procedures.question.")
-        assert all(label.startswith(("procedures.", "grade.")) for _, label in q.choices)
+        labels = [c.message_id for c in q.choices]
+        assert all(m.startswith(("procedures.", "grade.", "services.answer.")) for m in labels)
 
 
 def test_follow_up_questions_appear_only_when_they_matter() -> None:
@@ -54,7 +55,7 @@ def test_follow_up_questions_appear_only_when_they_matter() -> None:
 
 def test_grade_question_offers_every_grade_and_dont_know() -> None:
     q = next(q for q in sc.questions(sc.SupportAnswers(has_certificate=True)) if q.id == "grade")
-    assert [v for v, _ in q.choices] == [g.value for g in DamageGrade] + ["unknown"]
+    assert [c.value for c in q.choices] == [g.value for g in DamageGrade] + ["unknown"]
 
 
 def test_a_zenkai_household_with_a_death_and_a_loan_check() -> None:

@@ -17,12 +17,14 @@ import pytest
 
 from kiosk import cli
 from kiosk.config import InsuranceSettings, Settings, SiteSettings
+from kiosk.devices.printer import PrintOutcome
 from kiosk.errors import KnownError
-from kiosk.flows.ports import CardHolder, Question, Receipt, ReceiptLine, Submission
+from kiosk.flows.ports import CardHolder, PaperRoute, Question, Receipt, ReceiptLine, Refused
 from kiosk.flows.procedures.common import Cause, Disaster
 from kiosk.flows.qualification import DemoQualificationSource
-from kiosk.flows.services import CameraStills, PaperRoute, SiteServices
+from kiosk.flows.services import CameraStills, SiteServices
 from kiosk.flows.session import Page, SessionMachine
+from kiosk.flows.visit import Method, Visit
 from kiosk.paths import DataDir
 from kiosk.store import Store, verify_envelope
 from tests.helpers.procedures import DISASTERS, Camera
@@ -57,16 +59,66 @@ def store(tmp_path: Path, qapp: object) -> Iterator[Store]:
         yield s
 
 
+class Visits:
+    """The services as the session drives them: one `Visit` at a time, dropped whole."""
+
+    def __init__(self, svc: SiteServices) -> None:
+        self.svc = svc
+        self.visit = Visit("ja")
+
+    def _at(self, procedure: str, holder: CardHolder | None, answers: Mapping[str, str]) -> Visit:
+        v = self.visit
+        v.procedure, v.holder, v.answers = procedure, holder, dict(answers)
+        return v
+
+    def next_question(
+        self, procedure: str, holder: CardHolder | None, answers: Mapping[str, str]
+    ) -> Question | None:
+        return self.svc.next_question(self._at(procedure, holder, answers))
+
+    def take_photo(self, question_id: str) -> str:
+        return self.svc.take_photo(self.visit, question_id)
+
+    def photo(self, question_id: str) -> bytes | None:
+        kept = self.visit.photos.get(question_id)
+        return kept[1] if kept else None
+
+    def submit(
+        self, procedure: str, answers: Mapping[str, str], holder: CardHolder | None = HOLDER,
+        method: str = "pin",
+    ) -> Receipt | PaperRoute | Refused:  # fmt: skip
+        v = self._at(procedure, holder, answers)
+        v.method = Method(method)
+        return self.svc.submit(v)
+
+    def print_form(
+        self, procedure: str, holder: CardHolder | None, answers: Mapping[str, str], language: str
+    ) -> PrintOutcome:
+        v = self._at(procedure, holder, answers)
+        v.language = language
+        return self.svc.print_form(v)
+
+    def visit_ended(self) -> None:
+        self.visit.drop()
+        self.visit = Visit("ja")
+
+    @property
+    def pdfs(self) -> tuple[Path, ...]:
+        return self.visit.printouts.pdfs
+
+
 def services(
     store: Store, *, camera: bool = True, disasters: list[Disaster] | None = None
-) -> SiteServices:
-    return SiteServices(
-        store.settings,
-        store,
-        clock=SiteClock(),
-        demo=True,
-        disasters=DISASTERS if disasters is None else disasters,
-        camera=Camera() if camera else None,
+) -> Visits:
+    return Visits(
+        SiteServices(
+            store.settings,
+            store,
+            clock=SiteClock(),
+            demo=True,
+            disasters=DISASTERS if disasters is None else disasters,
+            camera=Camera() if camera else None,
+        )
     )
 
 
@@ -87,7 +139,7 @@ Answer = str | Callable[[Question], str]
 
 
 def walk(
-    svc: SiteServices,
+    svc: Visits,
     procedure: str,
     picks: Mapping[str, Answer],
     holder: CardHolder | None = HOLDER,
@@ -120,13 +172,35 @@ def walk(
 
 
 def submit(
-    svc: SiteServices,
+    svc: Visits,
     procedure: str,
     answers: Mapping[str, str],
     holder: CardHolder | None = HOLDER,
     method: str = "pin",
 ) -> Receipt:
-    return svc.submit(Submission(procedure, holder, dict(answers), method, "ja"))
+    outcome = svc.submit(procedure, answers, holder, method)
+    assert isinstance(outcome, Receipt), outcome
+    return outcome
+
+
+def paper(
+    svc: Visits,
+    procedure: str,
+    answers: Mapping[str, str],
+    holder: CardHolder | None = HOLDER,
+    method: str = "pin",
+) -> str:
+    """The message of the paper route the request took."""
+    outcome = svc.submit(procedure, answers, holder, method)
+    assert isinstance(outcome, PaperRoute), outcome
+    return outcome.message_id
+
+
+def refused(svc: Visits, procedure: str, answers: Mapping[str, str]) -> str:
+    """The problem the request was refused with."""
+    outcome = svc.submit(procedure, answers)
+    assert isinstance(outcome, Refused), outcome
+    return outcome.message_id
 
 
 def envelope(store: Store, reference: str) -> dict[str, object]:
@@ -312,9 +386,7 @@ def test_a_problem_found_only_at_submit_goes_to_the_counter_and_stores_nothing(
 ) -> None:
     svc = services(store)
     answers = {**RISAI_SITE, "phone": "0120"}  # the session would have asked again
-    with pytest.raises(KnownError) as e:
-        submit(svc, "risai", answers)
-    assert e.value.message_id == "procedures.error.phone-digits"
+    assert refused(svc, "risai", answers) == "procedures.error.phone-digits"
     assert store.references() == []
 
 
@@ -322,9 +394,7 @@ def test_damaged_place_elsewhere_prints_the_form_for_the_counter(store: Store) -
     svc = services(store)
     w = walk(svc, "risai", {**RISAI_SITE, "property_here": "elsewhere"})
     assert w.ids == ["applying_for", "disaster", "property_here"]
-    with pytest.raises(PaperRoute) as e:
-        submit(svc, "risai", w.answers)
-    assert e.value.message_id == "services.paper.elsewhere"
+    assert paper(svc, "risai", w.answers) == "services.paper.elsewhere"
     assert store.references() == []
     (form,) = svc.pdfs
     text = pdf_text(form)
@@ -334,9 +404,7 @@ def test_damaged_place_elsewhere_prints_the_form_for_the_counter(store: Store) -
 def test_without_a_card_the_blank_form_is_printed(store: Store) -> None:
     svc = services(store)
     assert svc.next_question("risai", None, {}) is None
-    with pytest.raises(PaperRoute) as e:
-        submit(svc, "risai", {}, holder=None, method="staff")
-    assert e.value.message_id == "services.paper.no-card"
+    assert paper(svc, "risai", {}, holder=None, method="staff") == "services.paper.no-card"
     (form,) = svc.pdfs
     assert norm("氏名") in pdf_text(form)
     assert store.references() == []
@@ -379,9 +447,7 @@ def test_photos_of_one_visit_never_reach_another(store: Store) -> None:
     svc = services(store)
     w = walk(svc, "higai", HIGAI)
     svc.visit_ended()
-    with pytest.raises(KnownError) as e:
-        submit(svc, "higai", w.answers)
-    assert e.value.message_id == "procedures.error.item-photo-missing"
+    assert refused(svc, "higai", w.answers) == "procedures.error.item-photo-missing"
     assert store.references() == []
 
 
@@ -389,9 +455,7 @@ def test_higai_without_a_camera_prints_the_form_and_sends_to_the_counter(store: 
     svc = services(store, camera=False)
     w = walk(svc, "higai", HIGAI)
     assert "item.1.photo" not in w.ids
-    with pytest.raises(PaperRoute) as e:
-        submit(svc, "higai", w.answers)
-    assert e.value.message_id == "services.paper.photos"
+    assert paper(svc, "higai", w.answers) == "services.paper.photos"
     assert len(svc.pdfs) == 1 and store.references() == []
 
 
@@ -504,8 +568,8 @@ def test_insurance_shows_the_qualification_and_sends_only_status_and_consent(
 def test_insurance_never_reads_as_uninsured(store: Store, case: str) -> None:
     source = DemoQualificationSource()
     source.use_case(case)
-    svc = SiteServices(store.settings, store, clock=SiteClock(), qualification=source,
-                       disasters=DISASTERS)  # fmt: skip
+    svc = Visits(SiteServices(store.settings, store, clock=SiteClock(), qualification=source,
+                              disasters=DISASTERS))  # fmt: skip
     receipt = submit(svc, "insurance", {"consent.medication": "no", "consent.health-check": "no"})
     assert receipt.lines[0].message_id.startswith("insurance.validity.")
     notes = [line.message_id for line in lines_of(receipt, "note")]
@@ -519,7 +583,7 @@ def test_insurance_never_reads_as_uninsured(store: Store, case: str) -> None:
 def test_insurance_without_a_qualification_source_offers_the_certificate_route(
     store: Store,
 ) -> None:
-    svc = SiteServices(store.settings, store, clock=SiteClock(), disasters=DISASTERS)
+    svc = Visits(SiteServices(store.settings, store, clock=SiteClock(), disasters=DISASTERS))
     receipt = submit(svc, "insurance", INSURANCE)
     assert receipt.lines[0].message_id == "insurance.outcome.unreadable"
 
@@ -527,8 +591,8 @@ def test_insurance_without_a_qualification_source_offers_the_certificate_route(
 def test_insurance_without_a_card_goes_to_the_counter(store: Store) -> None:
     svc = services(store)
     assert svc.next_question("insurance", None, {}) is None
-    with pytest.raises(PaperRoute):
-        submit(svc, "insurance", {}, holder=None, method="staff")
+    assert paper(svc, "insurance", {}, holder=None, method="staff") == "services.insurance.no-card"
+    assert svc.pdfs == ()  # nothing to print: the insurance card route at the counter
 
 
 # -- take-home documents ------------------------------------------------------------------------
@@ -632,8 +696,8 @@ def test_a_whole_visit_asks_again_submits_shows_the_result_and_wipes_the_printou
     store: Store,
 ) -> None:
     world = World()
-    svc = services(store)
-    ports = dataclasses.replace(world.ports(), procedures=svc)
+    svc = services(store).svc
+    ports = dataclasses.replace(world.ports(), procedures=svc, desk=svc)
     session = SessionMachine(ports, ("risai", "support-check"))
     view = View()
     session.attach(view)
@@ -658,7 +722,8 @@ def test_a_whole_visit_asks_again_submits_shows_the_result_and_wipes_the_printou
     assert session.page is Page.RECEIPT
     receipt = session.receipt
     assert receipt is not None and store.references() == [receipt.reference]
-    assert len(svc.pdfs) == 2
+    visit = session.visit
+    assert len(visit.printouts.pdfs) == 2
     session.another_procedure()
     session.choose_procedure("support-check")
     for value in SUPPORT.values():
@@ -671,9 +736,9 @@ def test_a_whole_visit_asks_again_submits_shows_the_result_and_wipes_the_printou
     support = json.dumps(envelope(store, receipt.reference), ensure_ascii=False)
     for fact in (RISAI_SITE["phone"], "roof", HANAKO.holder.name, HANAKO.holder.address):
         assert fact not in support
-    assert len(svc.pdfs) == 5  # two receipts, two data-use receipts, one result sheet
+    assert len(visit.printouts.pdfs) == 5  # two receipts, two data-use receipts, one result sheet
     session.finish()
-    assert svc.pdfs == () and list(store.data.tmp.iterdir()) == []
+    assert visit.printouts.pdfs == () and list(store.data.tmp.iterdir()) == []
 
 
 def test_insurance_reads_the_clinic_terminal_folder_from_the_settings(
@@ -684,7 +749,7 @@ def test_insurance_reads_the_clinic_terminal_folder_from_the_settings(
     settings = dataclasses.replace(
         store.settings, insurance=InsuranceSettings(results_folder=str(folder))
     )
-    svc = SiteServices(settings, store, clock=SiteClock(), disasters=DISASTERS)
+    svc = Visits(SiteServices(settings, store, clock=SiteClock(), disasters=DISASTERS))
     receipt = submit(svc, "insurance", INSURANCE)
     assert receipt.lines[0].message_id == "insurance.outcome.waiting"  # nothing written yet
     folder.rmdir()
@@ -725,14 +790,13 @@ def test_the_session_path_agrees_with_kiosk_rules_estimate(
 def test_with_no_disaster_open_nothing_is_asked_and_the_counter_helps(store: Store) -> None:
     svc = services(store, disasters=[d for d in DISASTERS if d.id != "typhoon"])
     assert svc.next_question("higai", HOLDER, {}) is None
-    with pytest.raises(KnownError) as e:
-        submit(svc, "higai", {})
-    assert e.value.message_id == "services.no-disaster"
+    assert refused(svc, "higai", {}) == "services.no-disaster"
 
 
 # -- messages -----------------------------------------------------------------------------------
 
-LANGUAGES = ("ja", "ja-easy", "en", "zh", "ko", "vi", "pt")
+from kiosk.language import LANGUAGES  # noqa: E402
+
 CATALOGS = Path(__file__).resolve().parents[3] / "assets" / "i18n"
 
 
@@ -758,7 +822,11 @@ def test_every_message_the_services_show_exists_in_seven_languages(store: Store)
             ids |= {q.message_id, q.help_id, *(c.message_id for c in q.choices)}
         receipt = submit(svc, procedure, w.answers)
         ids |= {line.message_id for line in receipt.lines} | set(receipt.next_steps)
-    source = (Path(__file__).resolve().parents[3] / "kiosk/flows/services.py").read_text()
+    flows = Path(__file__).resolve().parents[3] / "kiosk" / "flows"
+    source = "".join(
+        p.read_text(encoding="utf-8")
+        for p in [flows / "services.py", *sorted((flows / "procedures").glob("*.py"))]
+    )
     import re
 
     ids |= set(re.findall(r'"(services\.[a-z0-9.-]+)"', source)) - {
@@ -782,9 +850,7 @@ def test_a_relative_in_the_household_applies_on_paper_without_a_letter(store: St
     assert w.ids[:4] == ["applying_for", "disaster", "relationship", "same_household"]
     assert "property_here" not in w.ids  # the card's address is the proxy's, not the home's
     assert not [q for q in w.questions if q.kind == "photo"]  # the request goes on paper
-    with pytest.raises(PaperRoute) as e:
-        submit(svc, "risai", w.answers)
-    assert e.value.message_id == "services.paper.proxy"
+    assert paper(svc, "risai", w.answers) == "services.paper.proxy"
     assert store.references() == []
     (form,) = svc.pdfs
     text = pdf_text(form)
@@ -797,9 +863,7 @@ def test_anyone_else_gets_a_letter_of_authorisation_to_sign(store: Store) -> Non
     picks = {**HIGAI, "applying_for": "other", "relationship": "not-relative"}
     w = walk(svc, "higai", picks)
     assert "same_household" not in w.ids and "item.1.photo" not in w.ids
-    with pytest.raises(PaperRoute) as e:
-        submit(svc, "higai", w.answers)
-    assert e.value.message_id == "services.paper.proxy-letter"
+    assert paper(svc, "higai", w.answers) == "services.paper.proxy-letter"
     names = sorted(p.name for p in svc.pdfs)
     assert names == ["form-higai.pdf", "letter-higai.pdf"]
     letter = pdf_text(next(p for p in svc.pdfs if p.name.startswith("letter")))
@@ -835,7 +899,9 @@ def test_camera_stills_turn_the_newest_frame_into_a_jpeg(store: Store) -> None:
     rgb = np.zeros((48, 64, 3), dtype=np.uint8)
     rgb[:, :, 0] = 200
     live.frame = StillFrame(rgb)
-    svc = SiteServices(store.settings, store, clock=SiteClock(), disasters=DISASTERS, camera=stills)
+    svc = Visits(
+        SiteServices(store.settings, store, clock=SiteClock(), disasters=DISASTERS, camera=stills)
+    )
     token = svc.take_photo("photo.front")
     data = svc.photo("photo.front")
     assert token and data is not None and data[:3] == b"\xff\xd8\xff"
@@ -847,7 +913,7 @@ def test_a_missing_printer_never_undoes_a_stored_submission(store: Store) -> Non
     settings = dataclasses.replace(
         store.settings, printer=dataclasses.replace(store.settings.printer, name="no-such-printer")
     )
-    svc = SiteServices(settings, store, clock=SiteClock(), disasters=DISASTERS, demo=True)
+    svc = Visits(SiteServices(settings, store, clock=SiteClock(), disasters=DISASTERS, demo=True))
     receipt = submit(svc, "insurance", INSURANCE)
     assert receipt.printed is False and store.references() == [receipt.reference]
     assert len(svc.pdfs) == 2  # written before the print failed; still removed at the end
@@ -855,25 +921,39 @@ def test_a_missing_printer_never_undoes_a_stored_submission(store: Store) -> Non
     assert svc.pdfs == () and list(store.data.tmp.iterdir()) == []
 
 
-def test_the_insurance_consent_is_audited_by_category_in_the_visits_session(store: Store) -> None:
+def test_what_the_resident_shares_with_the_clinic_is_audited_with_the_submission(
+    store: Store,
+) -> None:
+    """One event per happening: the consent items shared are categories of
+    `submission.created`, written by the store in the submit transaction; the services write
+    no consent event of their own (the session writes the one `consent.given`)."""
     svc = services(store)
-    visit = "0123456789abcdef0123456789abcdef"
-    svc.submit(Submission("insurance", HOLDER, INSURANCE, "face", "ja", visit_id=visit))
-    (entry,) = [e for e in store.audit_entries() if e.event.startswith("consent.")]
-    assert (entry.session_id, entry.event, entry.categories) == (
-        visit, "consent.given", ("medication",)
-    )  # fmt: skip
-    assert entry.purpose == "insurance"
+    receipt = submit(svc, "insurance", INSURANCE, method="face")
     declined = {"consent.medication": "no", "consent.health-check": "no"}
-    svc.submit(Submission("insurance", HOLDER, declined, "pin", "ja", visit_id=visit))
-    events = [e.event for e in store.audit_entries() if e.event.startswith("consent.")]
-    assert events == ["consent.given", "consent.declined"]
+    second = submit(svc, "insurance", declined)
+    created = [e for e in store.audit_entries() if e.event == "submission.created"]
+    assert [(e.session_id, e.categories, e.fields["reference"]) for e in created] == [
+        (svc.visit.id, ("insurance.qualification", "medication"), receipt.reference),
+        (svc.visit.id, ("insurance.qualification",), second.reference),
+    ]
+    assert not [e for e in store.audit_entries() if e.event.startswith("consent.")]
+
+
+def test_a_retry_of_the_same_review_screen_files_once(store: Store) -> None:
+    svc = services(store)
+    w = walk(svc, "support-check", SUPPORT)
+    svc.visit.submission_key = "k" * 24  # made by the session when the review screen shows
+    first = submit(svc, "support-check", w.answers)
+    again = submit(svc, "support-check", w.answers)
+    assert again.reference == first.reference and store.references() == [first.reference]
+    events = [e.event for e in store.audit_entries()]
+    assert events.count("submission.created") == 1
 
 
 def test_receipts_handed_out_are_audited_without_content(store: Store) -> None:
     svc = services(store)
-    visit = "fedcba9876543210fedcba9876543210"
-    receipt = svc.submit(Submission("support-check", HOLDER, SUPPORT, "pin", "ja", visit_id=visit))
+    visit = svc.visit.id
+    receipt = submit(svc, "support-check", SUPPORT)
     exports = [e for e in store.audit_entries() if e.event == "export"]
     assert [(e.session_id, e.purpose, dict(e.fields)) for e in exports] == [
         (visit, "support-check", {"what": "receipt", "reference": receipt.reference,

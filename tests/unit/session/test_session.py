@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from pathlib import Path
 
 import pytest
 
-from kiosk.flows.ports import FaceVerdict, Question
+from kiosk.flows.ports import FaceVerdict, PaperRoute, Question, Refused
 from kiosk.flows.session import Page, SessionMachine
 from tests.helpers.session import (
     CLERK_CARD,
     HANAKO,
     HELPER_CARD,
+    PNG,
     TARO,
     Deferred,
     FakeCard,
@@ -115,7 +117,9 @@ def test_pin_path_to_receipt_and_take_card() -> None:
     take(session, world)
     assert session.page is Page.WELCOME
     events = world.audit.events()
-    assert events[0] == "session.started" and "submission.created" in events
+    assert events[0] == "session.started" and "consent.given" in events
+    # `submission.created` is the store's, written in the submit transaction (test_golden).
+    assert "submission.created" not in events
     assert events[-1] == "session.ended"
 
 
@@ -633,14 +637,20 @@ def test_paper_form_from_a_question_keeps_the_visit() -> None:
     assert handoff.event == "handoff" and handoff.fields["reason"] == "paper_route"
 
 
-def test_every_wipe_tells_the_procedures_the_visit_ended() -> None:
+def test_every_wipe_drops_the_visit_whole(tmp_path: Path) -> None:
     session, _, world = start()
     to_services(session, world)
+    old = session.visit
+    old.photos["photo.front"] = ("token1", PNG)
+    folder = old.printouts.folder(tmp_path)
+    (folder / "receipt-AAAA-BBBB-CCCC.pdf").write_bytes(b"%PDF-1.4")
     take(session, world)
-    assert world.procedures.ended == 1
+    assert session.visit is not old and old.photos == {} and not folder.exists()
     session.continue_without_card()
+    old = session.visit
+    old.photos["item.1.photo"] = ("token1", PNG)
     session.cancel_staff_signin()
-    assert world.procedures.ended == 2
+    assert session.visit is not old and old.photos == {}
 
 
 def test_card_front_read_by_the_camera_spares_the_14_digits() -> None:
@@ -687,7 +697,10 @@ def test_an_administrator_at_an_idle_kiosk_sees_todays_figures() -> None:
     session.request_staff("assist")
     assert session.staff_sign_in("admin1", "0000")
     assert session.page is Page.ADMIN
-    rows = {(label, tuple(p.items())): value for label, p, value in session.statistics()}
+    from kiosk.ui.pages.admin import figure_rows  # the page formats what the session holds
+
+    shown = figure_rows(session.statistics())
+    rows = {(label, tuple(p.items())): value for label, p, value in shown}
     assert rows[("ui.admin.sessions", ())] == "12"
     assert rows[("ui.admin.completion", ())] == "75%"
     assert rows[("ui.admin.submissions", (("service", "risai"),))] == "5"
@@ -702,7 +715,7 @@ def test_an_administrator_helping_a_resident_stays_on_the_visit() -> None:
     to_services(session, world)
     session.request_staff("assist")
     assert session.staff_sign_in("admin1", "0000")
-    assert session.page is Page.SERVICES and session.statistics() == []
+    assert session.page is Page.SERVICES and session.statistics() == {}
 
 
 def test_assisting_on_the_no_card_path_returns_to_the_same_page() -> None:
@@ -782,3 +795,59 @@ def test_a_staff_card_stands_for_the_id_and_pin_on_the_sign_in_page() -> None:
 def test_without_a_staff_reader_the_sign_in_page_does_not_mention_cards() -> None:
     session, _, _ = start()
     assert not session.can_use_staff_card()
+
+
+def _to_review(session: SessionMachine, world: World) -> None:
+    to_services(session, world)
+    session.choose_procedure("risai")
+    for value in ("yes", "roof", "site"):
+        session.answer(value)
+    assert session.page is Page.REVIEW
+
+
+def test_one_submission_key_per_review_screen_and_a_new_one_for_changed_answers() -> None:
+    session, _, world = start()
+    _to_review(session, world)
+    key = session.visit.submission_key
+    assert key
+    session.back()  # the last question again: another request, another key
+    assert session.visit.submission_key is None
+    session.answer("site")
+    assert session.visit.submission_key not in (None, key)
+    key = session.visit.submission_key
+    session.review_ok()
+    session.give_consent(True)
+    assert world.procedures.submissions[0].key == key
+
+
+def test_a_paper_route_at_submit_is_audited_as_such_and_says_why() -> None:
+    session, view, world = start()
+    world.procedures.outcome = PaperRoute("services.paper.elsewhere")
+    _to_review(session, world)
+    session.review_ok()
+    session.give_consent(True)
+    assert session.page is Page.HANDOFF and view.last_message() == "services.paper.elsewhere"
+    handoff = world.audit.lines[-1]
+    assert handoff.event == "handoff" and handoff.fields["reason"] == "paper_route"
+    assert handoff.fields["procedure"] == "risai" and handoff.purpose == "risai"
+
+
+def test_a_refused_request_goes_to_the_counter_with_its_reason() -> None:
+    session, view, world = start()
+    world.procedures.outcome = Refused("procedures.error.items-required")
+    _to_review(session, world)
+    session.review_ok()
+    session.give_consent(True)
+    assert session.page is Page.HANDOFF
+    assert view.last_message() == "procedures.error.items-required"
+    handoff = world.audit.lines[-1]
+    assert handoff.event == "handoff" and handoff.fields["reason"] == "other"
+
+
+def test_one_consent_event_per_decision() -> None:
+    session, _, world = start()
+    _to_review(session, world)
+    session.review_ok()
+    session.give_consent(True)
+    assert world.audit.events().count("consent.given") == 1
+    assert "consent.declined" not in world.audit.events()
