@@ -242,10 +242,11 @@ def test_staff_id_must_be_a_configured_account(tmp_path: Path) -> None:
     from dataclasses import replace
 
     from kiosk.config import StaffMember, StaffSettings
+    from kiosk.flows.staff import pin_hash
     from kiosk.paths import DataDir
     from tests.helpers.store import settings as make_settings
 
-    staff = StaffSettings((StaffMember("clerk-03", "clerk", "0" * 64),))
+    staff = StaffSettings((StaffMember("clerk-03", "clerk", pin_hash("demo-clerk", "1111")),))
     conf = replace(make_settings(), staff=staff)
     with Store.open(DataDir(tmp_path), conf) as store:
         sid = new_session_id()
