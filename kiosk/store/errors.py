@@ -75,6 +75,28 @@ class KeyUnreadable(StoreError):
         super().__init__("store.key_unreadable", detail)
 
 
+class KeysLocked(StoreError):
+    """The keys are sealed with a passphrase nobody has given since boot (`kiosk keys unlock`)."""
+
+    exit_code = 2
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__("store.keys_locked", detail)
+
+
+class DatabaseMismatch(StoreError):
+    """The database beside the keys is missing, emptied, older or another one: never start empty.
+
+    Raised at start; staff restore the database (or move the keys away, losing what they
+    protect). `kiosk audit verify` still reports the details on a copy.
+    """
+
+    exit_code = 2
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__("store.database_mismatch", detail)
+
+
 class RecordUnreadable(StoreError):
     """A stored record fails authentication: tampered with, or its key is not held."""
 

@@ -120,12 +120,15 @@ def test_keys_can_live_in_the_system_keyring(
     ring = _Keyring()
     monkeypatch.setitem(sys.modules, "keyring", ring)
     assert KeyringKeySource.available()
-    source = KeyringKeySource("kiosk-01")
+    source = KeyringKeySource("kiosk-01", state_dir=tmp_path / "keys")
     with Store.open(DataDir(tmp_path), settings(), keys=source) as store:
         ref = store.submit(submission(1)).reference
         store.rotate_keys()
     assert not (tmp_path / "master.key").exists()
+    assert (tmp_path / "keys" / "audit-head.json").exists()  # the head lives with the keys
     stored = KeySet.from_json(ring.secrets[("madoguchi-kiosk", "kiosk-01")].encode(), "ring")
     assert len(stored.master_keys) == 1
-    with Store.open(DataDir(tmp_path), settings(), keys=KeyringKeySource("kiosk-01")) as store:
+    with Store.open(
+        DataDir(tmp_path), settings(), keys=KeyringKeySource("kiosk-01", tmp_path / "keys")
+    ) as store:
         assert store.read(ref)["payload"]["n"] == 1
