@@ -158,6 +158,7 @@ def from_os(e: OSError) -> StoreError | None:
         return StorageReadOnly(detail)
     if e.errno in (errno.EACCES, errno.EPERM):
         return StorageReadOnly(detail)
-    if e.errno in (errno.EIO, errno.ENOENT, errno.ENOTDIR):
-        return StorageUnavailable(detail)
+    if e.errno in (errno.EIO, errno.ENOENT, errno.ENOTDIR, errno.EEXIST, errno.EISDIR, errno.ELOOP):
+        # EEXIST/EISDIR/ELOOP: a file, folder or link where the data dir needs the other kind.
+        return StorageUnavailable(f"{detail} {e.filename or ''}".strip())
     return None

@@ -34,6 +34,7 @@ from kiosk.store.errors import KeyUnreadable, RecordUnreadable, from_os
 
 FORMAT = 1
 NONCE = 12
+MAX_KEY_FILE = 1 << 16  # a key set is under 2 kB even with many retired master keys
 
 
 def _b64(b: bytes) -> str:
@@ -145,7 +146,7 @@ class KeySet:
                 _unb64(obj["signing_key"]),
                 str(obj.get("database_id", "")),
             )
-        except (ValueError, KeyError, TypeError, AttributeError) as e:
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as e:
             raise KeyUnreadable(f"{where}: not a kiosk key file ({type(e).__name__})") from None
 
 
@@ -210,16 +211,23 @@ class KeyFile:
 
     def load(self) -> KeySet | None:
         try:
-            fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW)
+            # O_NONBLOCK: a FIFO put in the key file's place must not hang the kiosk.
+            fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
         except FileNotFoundError:
             return None
         except OSError as e:
             raise KeyUnreadable(f"{self.path}: {type(e).__name__} errno {e.errno}") from None
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            os.close(fd)
+            raise KeyUnreadable(f"{self.path}: not a regular file")
         with os.fdopen(fd, "rb") as f:
-            mode = os.fstat(f.fileno()).st_mode
-            if stat.S_IMODE(mode) & 0o077:
-                raise KeyUnreadable(f"{self.path}: mode {oct(stat.S_IMODE(mode))}, expected 0600")
-            raw = f.read()
+            if stat.S_IMODE(st.st_mode) & 0o077:
+                mode = oct(stat.S_IMODE(st.st_mode))
+                raise KeyUnreadable(f"{self.path}: mode {mode}, expected 0600")
+            raw = f.read(MAX_KEY_FILE + 1)
+        if len(raw) > MAX_KEY_FILE:
+            raise KeyUnreadable(f"{self.path}: too large for a key file")
         return KeySet.from_json(raw, str(self.path))
 
     def save(self, keys: KeySet) -> None:
