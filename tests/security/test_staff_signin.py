@@ -1,4 +1,4 @@
-"""Staff sign-in resists guessing: argon2id PIN hashes offline, lockout with growing waits online."""
+"""Staff sign-in resists guessing: argon2id PIN hashes offline, growing lockouts online."""
 
 from __future__ import annotations
 
