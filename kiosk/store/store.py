@@ -223,11 +223,19 @@ class Store:
         source = keys or key_source(settings, data)
         with db_mod.storage_errors():
             data.ensure()
+        held = source.load()
+        if held is not None and held.database_id and not data.database.exists():
+            # Keys without their database: never create an empty one in its place.
+            raise DatabaseMismatch(
+                f"{data.database} is missing but its keys ({source.describe()}) exist. The kiosk "
+                "does not start without it, so nothing is lost: restore the database from its "
+                "backup (or copy), then start again"
+            )
         max_mb = settings.retention.max_database_mb
         db = db_mod.connect(data.database, max_pages=(max_mb * 1024 * 1024) // 4096 or None)
         store = cls(db, data, settings, source, clock)
         try:
-            store._ensure_keys()
+            store._ensure_keys(held)
         except BaseException:
             db.close()
             raise
@@ -256,7 +264,7 @@ class Store:
             store._cleanup = lambda: shutil.rmtree(work, ignore_errors=True)
             if not existed:
                 store.findings.append(("missing", f"{data.database} does not exist"))
-            store._ensure_keys()
+            store._ensure_keys(source.load())
         except BaseException:
             shutil.rmtree(work, ignore_errors=True)
             raise
@@ -279,10 +287,9 @@ class Store:
     def schema_version(self) -> int:
         return int(self._db.execute("PRAGMA user_version").fetchone()[0])
 
-    def _ensure_keys(self) -> None:
-        """Load the keys (creating them for a new database) and check the database is theirs."""
+    def _ensure_keys(self, keys: KeySet | None) -> None:
+        """Take the loaded keys (creating them for a new database); check the database is theirs."""
         with self._lock:
-            keys = self._source.load()
             with db_mod.storage_errors():
                 db_id = self._meta("database_id")
                 rows = self._db.execute(

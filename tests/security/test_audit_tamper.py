@@ -63,8 +63,10 @@ def test_the_kiosk_refuses_to_start_on_an_older_emptied_or_other_database(
 ) -> None:
     k = fresh(pristine, tmp_path)
     how(k)
+    existed = k.db.exists()
     v = verdict(k)
     assert v.refused_at_start
+    assert k.db.exists() == existed  # no empty database made in a missing one's place
 
 
 def test_replacing_data_and_keys_together_is_left_to_the_back_office(
