@@ -202,7 +202,7 @@ class Kiosk:
         closers.insert(0, matcher.close)
         closers.insert(0, face.close)
         services = SiteServices(settings, store, demo=demo_card, camera=CameraStills(preview))
-        staff = ConfigStaff(staff_settings)
+        staff = ConfigStaff(staff_settings, audit=StoreAudit(store))  # locks are audited
         worker = Worker(gui)
         closers.insert(0, worker.close)
         ports = Ports(
