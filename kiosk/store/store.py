@@ -329,6 +329,8 @@ class Store:
         return keys
 
     def _check_database(self, keys: KeySet, db_id: str | None, rows: int) -> None:
+        if not keys.database_id:
+            return  # evidence from a kiosk older than the binding: nothing to compare with
         problems: list[tuple[str, str]] = []
         where = f"{self.data.database} (keys: {self._source.describe()})"
         if db_id is None:
@@ -772,7 +774,7 @@ class Store:
             )  # fmt: skip
         for what, detail in self.findings:  # what stopped `open` on the original
             return ChainReport(False, len(entries), anchor_seq + len(entries), what, detail)
-        found = self._head_problem(keys)
+        found = self._head_problem(keys) if keys.database_id else None
         if found is not None:
             return ChainReport(False, report.entries, anchor_seq + report.entries, *found)
         return self._check_submissions(entries) or report
