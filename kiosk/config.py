@@ -469,11 +469,11 @@ def path_problem(path: Path, want: PathKind) -> str:
     """Why `path` cannot be used as a `want`, or '' when it can (stat only: never opened)."""
     try:
         st = path.stat()
-    except FileNotFoundError:
-        if want == "new-dir":
-            return ""  # a folder the kiosk creates on first use
-        return "no such folder" if want == "dir" else "no such file"
     except OSError as e:
+        if want == "new-dir":
+            return ""  # made on first use, or a share that is down now: the sink retries
+        if isinstance(e, FileNotFoundError):
+            return "no such folder" if want == "dir" else "no such file"
         return f"cannot be read: {e.strerror}"
     if stat.S_ISREG(st.st_mode) and want in ("file", "any"):
         return ""

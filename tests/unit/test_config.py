@@ -186,3 +186,16 @@ def test_code_keeps_the_dataclass_shape() -> None:
     assert t.site.kiosk_id == "kiosk-07" and s.site.kiosk_id == "kiosk-01"
     with pytest.raises(ValueError):  # built in code, still validated
         dataclasses.replace(s.sink, timeout_s=float("inf"))
+
+
+def test_a_drop_folder_on_a_share_that_is_down_is_accepted(tmp_path: Path) -> None:
+    blocked = tmp_path / "share-down"
+    blocked.write_text("not mounted")
+    s = config.load(write(tmp_path, f'[sink]\nfolder = "{blocked / "drop"}"\n'))
+    assert s.sink.folder.endswith("drop")  # the sink retries until the share is back
+    fifo = tmp_path / "fifo"
+    import os
+
+    os.mkfifo(fifo)
+    with pytest.raises(ConfigError, match="a FIFO"):
+        config.load(write(tmp_path, f'[sink]\nfolder = "{fifo}"\n'))
