@@ -83,3 +83,40 @@ def test_purge_removes_drops_past_retention(tmp_path: Path) -> None:
     with Store.open(DataDir(tmp_path / "data"), s) as store:
         assert store.purge().drop_files == 1
     assert not old.exists() and new.exists()
+
+
+_WRITER = """
+import sys
+from pathlib import Path
+from kiosk.store.outbox import FolderSink
+sink = FolderSink(Path(sys.argv[1]), allow_plaintext=True)
+document = b'{"name": "' + "山田 花子".encode() * 4_000_000 + b'"}'
+i = 0
+while True:
+    sink.deliver(document, f"key-{i:08d}", "REF")
+    i += 1
+"""
+
+
+def test_a_kill_during_a_drop_leaves_a_part_file_that_the_next_start_removes(
+    tmp_path: Path,
+) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(Path.cwd())}
+    for _ in range(3):
+        proc = subprocess.Popen([sys.executable, "-c", _WRITER, str(drop)], env=env)
+        try:
+            while not list(drop.glob(".*.part")):  # mid-write: the moment the red team hit
+                assert proc.poll() is None
+                time.sleep(0.01)
+        finally:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+        assert len(list(drop.glob(".*.part"))) >= 1
+        FolderSink(drop)  # the kiosk starts again
+        assert list(drop.glob(".*.part")) == []
