@@ -24,14 +24,16 @@ $(STAMPS)/system: packaging/debian-packages.txt packaging/install-system-deps.sh
 	@packaging/install-system-deps.sh
 	@touch $@
 
-$(STAMPS)/venv: pyproject.toml $(STAMPS)/system
+# Pinned with hashes (packaging/lock.sh writes packaging/lock/*.txt from pyproject.toml).
+$(STAMPS)/venv: pyproject.toml packaging/lock/dev.txt packaging/lock/no-deps.txt $(STAMPS)/system
 	@mkdir -p $(STAMPS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "Installing Python packages into $(VENV) ..." >&2
-	@$(BIN)/python -m pip install -q --upgrade pip "setuptools<82" wheel
-	@$(BIN)/python -m pip install -q -e '.[dev]'
+	@$(BIN)/python -m pip install -q --require-hashes -r packaging/lock/dev.txt
 	@# face_recognition with its dependencies would compile dlib for 10 minutes; dlib-bin is already there.
-	@$(BIN)/python -m pip install -q --no-deps face_recognition==1.3.0
+	@$(BIN)/python -m pip install -q --require-hashes --no-deps -r packaging/lock/no-deps.txt
+	@# The project itself: its dependencies are all in the lock above.
+	@$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e .
 	@touch $@
 
 $(STAMPS)/faces: packaging/fetch_faces.py $(STAMPS)/venv

@@ -292,7 +292,7 @@ class Kiosk:
         face = GuiThreadFace(CameraFaceCheck(camera, matcher), gui)
         _closing(resources, face.close)
         services = SiteServices(settings, store, demo=demo_card, camera=CameraStills(preview))
-        staff = ConfigStaff(staff_settings)
+        staff = ConfigStaff(staff_settings, audit=StoreAudit(store))  # locks are audited
         worker = Worker(gui)
         _closing(resources, worker.close)
         ports = Ports(

@@ -1,22 +1,33 @@
 """One TOML file -> frozen, validated settings.
 
-Each `[section]` of the file is one frozen dataclass below. Unknown sections or keys, wrong
-types and bad values are rejected at start with a `ConfigError` that names the key and the
-file, so a typo never silently falls back to a default. To add a setting, add a typed field
-with a default to its section (and a check in `validate` if the type alone is not enough),
-and document it in `assets/config.example.toml`.
+Each `[section]` of the file is one frozen pydantic dataclass below. Unknown sections or
+keys, wrong types and out-of-range values are refused at start with a `ConfigError` that
+names the key and the file (exit 2), so a typo never silently falls back to a default and a
+value such as `timeout_s = inf` never reaches the code that would stall on it. Every number
+has a range, every string a length, every path must name a regular file or a folder.
+To add a setting, add a typed, bounded field with a default to its section (and a check in
+`validate` if one field alone cannot say it), and document it in `assets/config.example.toml`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import re
+import os
+import stat
 import tomllib
-import types
-import typing
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
-from typing import Any, Literal, get_args, get_origin
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
+from pydantic import dataclasses as pyd
 
 from kiosk.errors import ConfigError
 from kiosk.language import Language
@@ -24,6 +35,7 @@ from kiosk.language import Language
 Role = Literal["clinic", "cityhall", "outreach"]
 # Keys a switch interface commonly sends (Qt key names).
 SwitchKey = Literal["Space", "Return", "Enter", "Tab", "1", "2", "F1", "F2", "F3", "F4"]
+Procedure = Literal["insurance", "risai", "higai", "support-check"]
 
 PROCEDURES_BY_ROLE: dict[str, tuple[str, ...]] = {
     "clinic": ("insurance",),
@@ -31,205 +43,255 @@ PROCEDURES_BY_ROLE: dict[str, tuple[str, ...]] = {
     "outreach": ("risai", "higai", "support-check"),
 }
 ALL_PROCEDURES = ("insurance", "risai", "higai", "support-check")
+MAX_CONFIG_BYTES = 1 << 20  # a settings file is a few kB; more is not a settings file
+
+# Bounded building blocks: strict (no "3" for 3, no true for 1), finite, in range.
+# No control characters: these strings reach logs, the audit log and file names.
+_PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
 
 
-@dataclass(frozen=True)
+Bool = Annotated[bool, Field(strict=True)]
+Short = Annotated[str, StringConstraints(strict=True, max_length=200, pattern=_PRINTABLE)]
+PathText = Annotated[
+    str, StringConstraints(strict=True, max_length=4096, pattern=_PRINTABLE)
+]  # a file or folder; checked on disk when loaded from a file
+KioskId = Annotated[
+    str, StringConstraints(strict=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+]
+StaffId = Annotated[str, StringConstraints(strict=True, pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
+Sha256Hex = Annotated[str, StringConstraints(strict=True, pattern=r"^([0-9a-fA-F]{64})?$")]
+# argon2id in PHC form, as `kiosk staff hash-pin` prints it (argon2-cffi's format).
+PinHash = Annotated[
+    str,
+    StringConstraints(
+        strict=True,
+        max_length=256,
+        pattern=r"^\$argon2id\$v=19\$m=\d{1,7},t=\d{1,3},p=\d{1,3}\$[A-Za-z0-9+/]{11,64}\$[A-Za-z0-9+/]{16,128}$",
+    ),
+]
+
+_FROZEN = ConfigDict(extra="forbid")
+
+
+@pyd.dataclass(frozen=True, config=_FROZEN)
 class SiteSettings:
     role: Role = "cityhall"
-    kiosk_id: str = "kiosk-01"
-    name: str = ""
+    kiosk_id: KioskId = "kiosk-01"
+    name: Short = ""
     language: Language = "ja"
     # Empty means every procedure the role offers.
-    procedures: tuple[str, ...] = ()
+    procedures: Annotated[tuple[Procedure, ...], Field(max_length=len(ALL_PROCEDURES))] = ()
     # "auto": demo devices when no reader or camera is present.
     demo: Literal["auto", "on", "off"] = "auto"
-    responsible: str = ""  # who answers for the data, shown on the data-use receipt
+    # who answers for the data, shown on the data-use receipt
+    responsible: Annotated[
+        str, StringConstraints(strict=True, max_length=200, pattern=_PRINTABLE)
+    ] = ""
 
-    def validate(self) -> None:
-        for p in self.procedures:
-            if p not in ALL_PROCEDURES:
-                raise ValueError(f"unknown procedure {p!r} (known: {', '.join(ALL_PROCEDURES)})")
-        if not self.kiosk_id.strip():
-            raise ValueError("must not be empty")
+    @model_validator(mode="after")
+    def _check(self) -> SiteSettings:
+        if len(set(self.procedures)) != len(self.procedures):
+            raise ValueError("procedures: each procedure once")
+        return self
 
     @property
     def offered_procedures(self) -> tuple[str, ...]:
         return self.procedures or PROCEDURES_BY_ROLE[self.role]
 
 
-@dataclass(frozen=True)
+@pyd.dataclass(frozen=True, config=_FROZEN)
 class CardSettings:
-    reader: str = ""  # empty: the first reader that holds a My Number card
+    reader: Short = ""  # empty: the first with a My Number card
     # TOML trust table of issuer keys and JPKI CAs; empty means the demo table in demo mode
     # and no trusted issuers at a real site (every card then reads as untrusted-issuer).
-    trust_table: str = ""
-    pcscd_autostart: bool = True
-    vpcd_port: int = 35963
-
-    def validate(self) -> None:
-        if not 1 <= self.vpcd_port <= 65535:
-            raise ValueError("must be a TCP port (1-65535)")
+    trust_table: PathText = ""
+    pcscd_autostart: Bool = True
+    vpcd_port: Annotated[int, Field(strict=True, ge=1, le=65535)] = 35963
 
 
-@dataclass(frozen=True)
+@pyd.dataclass(frozen=True, config=_FROZEN)
 class CameraSettings:
-    device: int = 0  # OpenCV VideoCapture index
-    width: int = 640
-    height: int = 480
-    demo_frames: str = ""  # a folder of images or a video file for the demo camera
-
-    def validate(self) -> None:
-        if self.width < 160 or self.height < 120:
-            raise ValueError("camera resolution must be at least 160x120")
+    device: Annotated[int, Field(strict=True, ge=0, le=63)] = 0  # OpenCV VideoCapture index
+    width: Annotated[int, Field(strict=True, ge=160, le=7680)] = 640
+    height: Annotated[int, Field(strict=True, ge=120, le=4320)] = 480
+    # a folder of images or a video file for the demo camera
+    demo_frames: PathText = ""
 
 
-@dataclass(frozen=True)
+@pyd.dataclass(frozen=True, config=_FROZEN)
 class FaceSettings:
-    threshold: float = 0.55  # see docs/face.md: `kiosk face evaluate` on a consented set
-    max_attempts: int = 3  # then offer the PIN or a staff check; nothing is ever locked
-    frames_window: int = 8  # n: quality-passed frames an attempt may encode
-    best_of: int = 3  # k: the decision uses the mean of the best k of those n distances
-    attempt_s: float = 15.0  # an attempt without a decision ends after this many seconds
-    liveness: bool = True  # head-turn challenge against printed photos and screens
-    turn_yaw: float = 0.08  # liveness: yaw change needed, in eye distances
-    parallax: float = 1.4  # liveness: the background must stay while the head turns, by this
+    # see docs/face.md: `kiosk face evaluate` on a consented set
+    threshold: Annotated[float, Field(strict=True, gt=0.0, lt=1.5, allow_inf_nan=False)] = 0.55
+    max_attempts: Annotated[int, Field(strict=True, ge=1, le=10)] = (
+        3  # then the PIN or a staff check
+    )
+    frames_window: Annotated[int, Field(strict=True, ge=1, le=64)] = (
+        8  # n: frames an attempt may encode
+    )
+    best_of: Annotated[int, Field(strict=True, ge=1, le=64)] = 3  # k: mean of the best k of those n
+    attempt_s: Annotated[float, Field(strict=True, gt=0, le=300, allow_inf_nan=False)] = (
+        15.0  # an attempt ends after this
+    )
+    liveness: Bool = True  # head-turn challenge against printed photos and screens
+    turn_yaw: Annotated[float, Field(strict=True, gt=0, le=1, allow_inf_nan=False)] = (
+        0.08  # yaw change, in eye distances
+    )
+    parallax: Annotated[float, Field(strict=True, gt=0, le=10, allow_inf_nan=False)] = (
+        1.4  # background must stay by this
+    )
 
-    def validate(self) -> None:
-        if not 0.0 < self.threshold < 1.5:
-            raise ValueError("threshold must be between 0 and 1.5")
-        if self.max_attempts < 1:
-            raise ValueError("max_attempts must be at least 1")
-        if not 1 <= self.best_of <= self.frames_window:
+    @model_validator(mode="after")
+    def _check(self) -> FaceSettings:
+        if self.best_of > self.frames_window:
             raise ValueError("best_of must be between 1 and frames_window")
-        if self.attempt_s <= 0 or self.turn_yaw <= 0 or self.parallax <= 0:
-            raise ValueError("attempt_s, turn_yaw and parallax must be positive")
+        return self
 
 
-@dataclass(frozen=True)
+@pyd.dataclass(frozen=True, config=_FROZEN)
 class SessionSettings:
-    inactivity_s: int = 90
-    warning_s: int = 30  # WCAG 2.2.1: at least 20 s to answer "continue?"
-    take_card_repeat_s: int = 8  # "please take your card" is spoken again this often
-
-    def validate(self) -> None:
-        if self.warning_s < 20:
-            raise ValueError("warning_s must be at least 20 seconds (WCAG 2.2.1)")
-        if self.inactivity_s < 10:
-            raise ValueError("inactivity_s must be at least 10 seconds")
-        if not 3 <= self.take_card_repeat_s <= 60:
-            raise ValueError("take_card_repeat_s must be between 3 and 60 seconds")
+    inactivity_s: Annotated[int, Field(strict=True, ge=10, le=3600)] = 90
+    warning_s: Annotated[int, Field(strict=True, ge=20, le=600)] = 30  # WCAG 2.2.1: at least 20 s
+    take_card_repeat_s: Annotated[int, Field(strict=True, ge=3, le=60)] = (
+        8  # "take your card" again
+    )
 
 
-@dataclass(frozen=True)
+@pyd.dataclass(frozen=True, config=_FROZEN)
 class UiSettings:
-    fullscreen: bool = False
-    large_text: bool = False
-    voice: bool = True
+    fullscreen: Bool = False
+    large_text: Bool = False
+    voice: Bool = True
     # Two-switch scanning for residents who cannot touch: one switch moves, one presses.
-    switch_scan: bool = False
+    switch_scan: Bool = False
     switch_next_key: SwitchKey = "Space"
     switch_select_key: SwitchKey = "Return"
 
-    def validate(self) -> None:
+    @model_validator(mode="after")
+    def _check(self) -> UiSettings:
         if self.switch_next_key == self.switch_select_key:
             raise ValueError("switch_next_key and switch_select_key must differ")
+        return self
 
 
-@dataclass(frozen=True)
+@pyd.dataclass(frozen=True, config=_FROZEN)
 class SinkSettings:
     kind: Literal["folder", "https", "none"] = "folder"
-    folder: str = ""  # default: <data dir>/outbox
-    url: str = ""
-    client_cert: str = ""
-    client_key: str = ""
-    ca_cert: str = ""
+    folder: PathText = ""  # default: <data dir>/outbox
+    url: Annotated[str, StringConstraints(strict=True, max_length=2048, pattern=_PRINTABLE)] = ""
+    client_cert: PathText = ""
+    client_key: PathText = ""
+    ca_cert: PathText = ""
     # Folder sink: PEM X25519 public key of the back office; files are then sealed to it.
-    recipient_public_key: str = ""
-    timeout_s: float = 10.0
-    retry_base_s: int = 30  # first retry after this; doubles per failure
-    retry_max_s: int = 3600
-    sync_interval_s: int = 60  # how often the running kiosk tries the outbox
+    recipient_public_key: PathText = ""
+    # Folder sink without a recipient key: plaintext files only when said outright.
+    allow_plaintext: Bool = False
+    timeout_s: Annotated[float, Field(strict=True, gt=0, le=300, allow_inf_nan=False)] = 10.0
+    retry_base_s: Annotated[int, Field(strict=True, ge=1, le=86400)] = 30  # doubles per failure
+    retry_max_s: Annotated[int, Field(strict=True, ge=1, le=7 * 86400)] = 3600
+    sync_interval_s: Annotated[int, Field(strict=True, ge=1, le=86400)] = 60  # how often to deliver
 
-    def validate(self) -> None:
-        if self.timeout_s <= 0:
-            raise ValueError("timeout_s must be positive")
-        if not 1 <= self.retry_base_s <= self.retry_max_s:
-            raise ValueError("need 1 <= retry_base_s <= retry_max_s")
-        if self.sync_interval_s < 1:
-            raise ValueError("sync_interval_s must be at least 1")
+    @model_validator(mode="after")
+    def _check(self) -> SinkSettings:
+        if self.retry_base_s > self.retry_max_s:
+            raise ValueError("need retry_base_s <= retry_max_s")
         if self.kind == "https" and not self.url.startswith("https://"):
             raise ValueError("url must start with https:// when kind = 'https'")
+        if self.kind == "https" and not self.ca_cert:
+            # Empty would trust every public CA: anyone with a certificate for the name.
+            raise ValueError("ca_cert is required when kind = 'https' (the back office's CA)")
+        return self
 
 
-@dataclass(frozen=True)
+@pyd.dataclass(frozen=True, config=_FROZEN)
 class RetentionSettings:
-    delivered_submissions_days: int = 30
-    audit_days: int = 365
-    tmp_files_hours: int = 24  # leftovers in <data dir>/tmp older than this are removed
-    max_database_mb: int = 0  # 0: no cap; else the store reports "full" at this size
-
-    def validate(self) -> None:
-        if self.delivered_submissions_days < 0 or self.audit_days < 0:
-            raise ValueError("retention days must not be negative")
-        if self.tmp_files_hours < 0 or self.max_database_mb < 0:
-            raise ValueError("must not be negative")
+    delivered_submissions_days: Annotated[int, Field(strict=True, ge=0, le=3650)] = 30
+    # At least a day: a purge never empties the log it is recorded in.
+    audit_days: Annotated[int, Field(strict=True, ge=1, le=3650)] = 365
+    # leftovers in <data dir>/tmp (and sink drops) older than this are removed
+    tmp_files_hours: Annotated[int, Field(strict=True, ge=0, le=24 * 365)] = 24
+    # 0: no cap; else the store reports "full" at this size
+    max_database_mb: Annotated[int, Field(strict=True, ge=0, le=1_000_000)] = 0
 
 
-@dataclass(frozen=True)
+@pyd.dataclass(frozen=True, config=_FROZEN)
 class StaffMember:
-    id: str
+    id: StaffId  # goes into the audit log, which accepts only this shape (never a name)
     role: Literal["supporter", "clerk", "admin"]
-    pin_sha256: str  # hex SHA-256 of "<id>:<pin>"
-    card_sha256: str = ""  # hex SHA-256 of the staff card's UID (upper-case hex); empty: none
-
-    def validate(self) -> None:
-        # The id goes into the audit log, which accepts only this shape (never a name).
-        if not re.fullmatch(r"[a-z][a-z0-9_-]{0,31}", self.id):
-            raise ValueError(f"staff id {self.id!r}: lower-case letters, digits, - or _ (max 32)")
-        if not re.fullmatch(r"[0-9a-fA-F]{64}", self.pin_sha256):
-            raise ValueError(f"staff {self.id!r}: pin_sha256 must be 64 hex digits")
-        if self.card_sha256 and not re.fullmatch(r"[0-9a-fA-F]{64}", self.card_sha256):
-            raise ValueError(f"staff {self.id!r}: card_sha256 must be 64 hex digits")
+    pin_hash: PinHash  # argon2id PHC string: `kiosk staff hash-pin`
+    card_sha256: Sha256Hex = ""  # SHA-256 of the staff card's UID (upper-case hex); empty: none
 
 
-@dataclass(frozen=True)
+@pyd.dataclass(frozen=True, config=_FROZEN)
 class StaffSettings:
-    members: tuple[StaffMember, ...] = ()
+    members: Annotated[tuple[StaffMember, ...], Field(max_length=500)] = ()
     # The reader where staff place their IC card (職員証) to sign in: a second reader beside
     # the resident's, whose card must stay put. Empty: staff sign in with their PIN only.
-    card_reader: str = ""
+    card_reader: Annotated[
+        str, StringConstraints(strict=True, max_length=200, pattern=_PRINTABLE)
+    ] = ""
+    # Wrong PINs in a row (per id, and per kiosk x2) before sign-in waits; the wait doubles.
+    lockout_after: Annotated[int, Field(strict=True, ge=1, le=20)] = 5
+    lockout_s: Annotated[int, Field(strict=True, ge=1, le=3600)] = 30
+
+    @model_validator(mode="after")
+    def _check(self) -> StaffSettings:
+        seen: set[str] = set()
+        for m in self.members:
+            if m.id in seen:
+                raise ValueError(f"staff id {m.id!r} is listed twice")
+            seen.add(m.id)
+        return self
 
 
-@dataclass(frozen=True)
+@pyd.dataclass(frozen=True, config=_FROZEN)
 class RulesSettings:
     # 災害援護資金: sources differ on 以下 (inclusive) vs 未満 (exclusive) at the income limit.
     loan_income_limit: Literal["inclusive", "exclusive"] = "inclusive"
-    tables: str = ""  # folder of rule tables (*.toml); empty: the shipped assets/rules
-    disasters: str = ""  # the site's disaster list; empty: assets/demo/disasters.toml
-
-    def validate(self) -> None:
-        if self.tables and not Path(self.tables).is_dir():
-            raise ValueError(f"tables: {self.tables} is not a folder")
-        if self.disasters and not Path(self.disasters).is_file():
-            raise ValueError(f"disasters: {self.disasters} is not a file")
+    # folder of rule tables (*.toml); empty: the shipped assets/rules
+    tables: PathText = ""
+    disasters: PathText = ""  # empty: assets/demo/disasters.toml
 
 
-@dataclass(frozen=True)
+@pyd.dataclass(frozen=True, config=_FROZEN)
 class PrinterSettings:
-    name: str = ""  # empty: no printer, receipts are saved as PDF only
+    name: Short = ""  # empty: receipts are saved as PDF only
     # Forms and 委任状 are read at the counter: their labels print in this language first,
     # with the resident's language under each label when it differs.
     counter_language: Language = "ja"
 
 
-@dataclass(frozen=True)
+@pyd.dataclass(frozen=True, config=_FROZEN)
 class InsuranceSettings:
     # Folder where the clinic's 資格確認端末 writes its result files (*.xml); empty: no source,
     # so every check offers the 資格確認書 / insurance-card route. Demo mode uses demo results.
-    results_folder: str = ""
+    results_folder: PathText = ""
 
 
-@dataclass(frozen=True)
+KeySourceName = Literal["file", "insecure-file", "tpm2", "passphrase"]
+
+
+@pyd.dataclass(frozen=True, config=_FROZEN)
+class KeySettings:
+    # "file": a key file in the data dir, for demo and tests only (refused when demo = "off");
+    # "insecure-file": a key file in `dir`, said outright; "tpm2": sealed to this machine's
+    # TPM by systemd-creds; "passphrase": sealed with a passphrase an admin gives at boot.
+    source: KeySourceName = "file"
+    # Where the sealed keys and the audit head live; empty: the data dir ("file") or
+    # /var/lib/madoguchi-kiosk-keys. Never inside the data dir outside demo.
+    dir: PathText = ""
+    # systemd credential name (LoadCredentialEncrypted=NAME:...), also the sealed file's stem.
+    credential: Annotated[
+        str, StringConstraints(strict=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+    ] = "madoguchi-kiosk-keys"
+    # systemd-creds --tpm2-device: "auto", a device node, or a TCTI such as swtpm:port=2321.
+    tpm2_device: Annotated[
+        str, StringConstraints(strict=True, max_length=200, pattern=_PRINTABLE)
+    ] = "auto"
+    # "passphrase": `kiosk keys unlock` leaves the unlocked key here (a tmpfs, gone at reboot).
+    unlock_file: PathText = "/run/madoguchi-kiosk/keys-unlocked"
+
+
+@pyd.dataclass(frozen=True, config=_FROZEN)
 class Settings:
     site: SiteSettings = field(default_factory=SiteSettings)
     card: CardSettings = field(default_factory=CardSettings)
@@ -243,98 +305,192 @@ class Settings:
     rules: RulesSettings = field(default_factory=RulesSettings)
     printer: PrinterSettings = field(default_factory=PrinterSettings)
     insurance: InsuranceSettings = field(default_factory=InsuranceSettings)
-    source: str = "<defaults>"  # the file these came from, for messages
+    keys: KeySettings = field(default_factory=KeySettings)
+    source: Annotated[str, StringConstraints(strict=True, max_length=4096, pattern=_PRINTABLE)] = (
+        "<defaults>"  # the file, for messages
+    )
+
+
+_ADAPTER: TypeAdapter[Settings] = TypeAdapter(Settings)
+SECTIONS = tuple(f.name for f in dataclasses.fields(Settings) if f.name != "source")
+
+PathKind = Literal["file", "dir", "new-dir", "any"]
+# Settings that name files (checked on disk when read from a file): kind of entry expected.
+FILES: dict[str, PathKind] = {
+    "card.trust_table": "file",
+    "camera.demo_frames": "any",
+    "sink.client_cert": "file",
+    "sink.client_key": "file",
+    "sink.ca_cert": "file",
+    "sink.recipient_public_key": "file",
+    "sink.folder": "new-dir",
+    "rules.tables": "dir",
+    "rules.disasters": "file",
+    "insurance.results_folder": "dir",
+    "keys.dir": "new-dir",
+}
 
 
 def load(path: Path | None) -> Settings:
-    """Read and validate `path`; None or a missing default file gives the defaults."""
+    """Read and validate `path`; None gives the defaults. Never blocks on a FIFO or device."""
     if path is None:
         return Settings()
+    return from_dict(_parse(path, _read_regular(path)), source=str(path))
+
+
+def _read_regular(path: Path) -> bytes:
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        # O_NONBLOCK: a FIFO opened here must not wait for a writer; it is refused below.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such configuration file") from None
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read: {e.strerror}") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise ConfigError(f"{path}: not a regular file ({_kind(st.st_mode)})")
+        if st.st_size > MAX_CONFIG_BYTES:
+            raise ConfigError(f"{path}: {st.st_size} bytes, more than a settings file can be")
+        chunks, total = [], 0
+        while chunk := os.read(fd, 65536):
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > MAX_CONFIG_BYTES:
+                raise ConfigError(f"{path}: more than a settings file can be")
+        return b"".join(chunks)
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read: {e.strerror}") from None
+    finally:
+        os.close(fd)
+
+
+def _parse(path: Path, raw: bytes) -> dict[str, Any]:
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: not valid TOML: {e}") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(f"{path}: cannot read: {e}") from None
-    return from_dict(raw, source=str(path))
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply") from None
 
 
 def from_dict(raw: dict[str, Any], source: str = "<dict>") -> Settings:
-    sections: dict[str, Any] = {}
-    hints = typing.get_type_hints(Settings)
+    """Validated settings from parsed TOML; `ConfigError` names the first bad key and `source`."""
     for name, value in raw.items():
-        if name == "source" or name not in hints:
-            known = ", ".join(f.name for f in dataclasses.fields(Settings) if f.name != "source")
-            raise ConfigError(f"{source}: unknown section [{name}] (known: {known})")
-        sections[name] = _build(hints[name], value, f"{name}", source)
-    return Settings(**sections, source=source)
-
-
-def _build(cls: type, value: Any, where: str, source: str) -> Any:
-    if not isinstance(value, dict):
-        raise ConfigError(f"{source}: [{where}] must be a table")
-    hints = typing.get_type_hints(cls)
-    known = {f.name for f in dataclasses.fields(cls)}
-    kwargs = {}
-    for key, v in value.items():
-        if key not in known:
-            raise ConfigError(
-                f"{source}: unknown key '{where}.{key}' (known: {', '.join(sorted(known))})"
-            )
-        kwargs[key] = _coerce(hints[key], v, f"{where}.{key}", source)
+        if name not in SECTIONS:
+            raise ConfigError(f"{source}: unknown section [{name}] (known: {', '.join(SECTIONS)})")
+        if not isinstance(value, dict):
+            raise ConfigError(f"{source}: [{name}] must be a table")
+        if name == "staff":
+            _refuse_old_pin_hashes(value, source)
     try:
-        obj = cls(**kwargs)
-    except TypeError as e:  # a required key is missing
-        raise ConfigError(f"{source}: [{where}] {e}") from None
-    check = getattr(obj, "validate", None)
-    if check is not None:
-        try:
-            check()
-        except ValueError as e:
-            raise ConfigError(f"{source}: '{where}': {e}") from None
-    return obj
+        settings = _ADAPTER.validate_python({**raw, "source": source[:4096]})
+    except ValidationError as e:
+        raise ConfigError(f"{source}: {_describe(e)}") from None
+    if source.startswith("<"):
+        return settings
+    _check_paths(settings, source)
+    return settings
 
 
-def _coerce(tp: Any, v: Any, where: str, source: str) -> Any:
-    origin = get_origin(tp)
-    bad = ConfigError(f"{source}: '{where}' has a wrong value {v!r} (expected {_describe(tp)})")
-    if origin is Literal:
-        if v not in get_args(tp):
-            raise bad
-        return v
-    if origin is tuple:
-        item = get_args(tp)[0]
-        if not isinstance(v, list):
-            raise bad
-        return tuple(_coerce(item, x, f"{where}[{i}]", source) for i, x in enumerate(v))
-    if origin in (types.UnionType, typing.Union):
-        raise bad  # no optional settings: every key has a real default
-    if dataclasses.is_dataclass(tp):
-        return _build(tp, v, where, source)  # type: ignore[arg-type]
-    if tp is bool:
-        if not isinstance(v, bool):
-            raise bad
-        return v
-    if tp is int:
-        if isinstance(v, bool) or not isinstance(v, int):
-            raise bad
-        return v
-    if tp is float:
-        if isinstance(v, bool) or not isinstance(v, int | float):
-            raise bad
-        return float(v)
-    if tp is str:
-        if not isinstance(v, str):
-            raise bad
-        return v
-    raise bad
+def _refuse_old_pin_hashes(staff: dict[str, Any], source: str) -> None:
+    members = staff.get("members")
+    for i, m in enumerate(members if isinstance(members, list) else []):
+        if isinstance(m, dict) and "pin_sha256" in m:
+            raise ConfigError(
+                f"{source}: 'staff.members[{i}].pin_sha256' is an unsalted hash a 4-digit PIN "
+                "falls to in milliseconds: replace it with pin_hash from `kiosk staff hash-pin`"
+            )
 
 
-def _describe(tp: Any) -> str:
-    if get_origin(tp) is Literal:
-        return " or ".join(repr(a) for a in get_args(tp))
-    if get_origin(tp) is tuple:
-        return f"a list of {_describe(get_args(tp)[0])}"
-    return getattr(tp, "__name__", str(tp))
+def _describe(e: ValidationError) -> str:
+    """'site.kiosk_id': what is wrong — the first error, with the key as the file spells it."""
+    err = e.errors(include_url=False)[0]
+    loc = [str(p) for p in err["loc"]]
+    where, i = "", 0
+    while i < len(loc):
+        part = loc[i]
+        if part.isdigit() and where:
+            where += f"[{part}]"
+        else:
+            where += ("." if where else "") + part
+        i += 1
+    message = err["msg"]
+    if err["type"] == "unexpected_keyword_argument":
+        section = where.rsplit(".", 1)[0]
+        known = _known_keys(section)
+        return f"unknown key '{where}'" + (f" (known: {', '.join(known)})" if known else "")
+    if err["type"] in ("dataclass_type", "dataclass_exact_type", "model_type"):
+        return f"[{where}] must be a table"
+    if err["type"] == "missing":
+        return f"'{where}' is required"
+    shown = repr(err.get("input"))
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    if err["type"] == "value_error":
+        return f"'{where or 'settings'}': {message.removeprefix('Value error, ')}"
+    return f"'{where}' has a wrong value {shown}: {message}"
+
+
+def _known_keys(section: str) -> list[str]:
+    cls: Any = Settings
+    for part in section.split("."):
+        part = part.split("[", 1)[0]
+        hints = {f.name: f.type for f in dataclasses.fields(cls)}
+        if part not in hints:
+            return []
+        cls = {
+            "site": SiteSettings, "card": CardSettings, "camera": CameraSettings,
+            "face": FaceSettings, "session": SessionSettings, "ui": UiSettings,
+            "sink": SinkSettings, "retention": RetentionSettings, "staff": StaffSettings,
+            "rules": RulesSettings, "printer": PrinterSettings,
+            "insurance": InsuranceSettings, "keys": KeySettings, "members": StaffMember,
+        }.get(part)  # fmt: skip
+        if cls is None:
+            return []
+    return sorted(f.name for f in dataclasses.fields(cls))
+
+
+def _check_paths(settings: Settings, source: str) -> None:
+    """Every path setting names an existing regular file (or folder): no FIFO, no device."""
+    for key, want in FILES.items():
+        section, name = key.split(".")
+        value = getattr(getattr(settings, section), name)
+        if not value:
+            continue
+        problem = path_problem(Path(value), want)
+        if problem:
+            raise ConfigError(f"{source}: '{key}' = {value!r}: {problem}")
+
+
+def path_problem(path: Path, want: PathKind) -> str:
+    """Why `path` cannot be used as a `want`, or '' when it can (stat only: never opened)."""
+    try:
+        st = path.stat()
+    except OSError as e:
+        if want == "new-dir":
+            return ""  # made on first use, or a share that is down now: the sink retries
+        if isinstance(e, FileNotFoundError):
+            return "no such folder" if want == "dir" else "no such file"
+        return f"cannot be read: {e.strerror}"
+    if stat.S_ISREG(st.st_mode) and want in ("file", "any"):
+        return ""
+    if stat.S_ISDIR(st.st_mode) and want in ("dir", "new-dir", "any"):
+        return ""
+    return f"{_kind(st.st_mode)}, expected a {'folder' if 'dir' in want else 'regular file'}"
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISREG(mode):
+        return "a regular file"
+    return "not a regular file"

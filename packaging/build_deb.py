@@ -33,6 +33,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent / "debian"
+LOCK = Path(__file__).resolve().parent / "lock" / "runtime.txt"
 NAME = "madoguchi-kiosk"
 PREFIX = Path("/opt/madoguchi-kiosk")
 SYSTEM_PYTHON = "/usr/bin/python3.11"
@@ -99,9 +100,10 @@ def stage_venv(stage: Path, app: Path) -> Path:
     venv = stage / PREFIX.relative_to("/") / "venv"
     run([SYSTEM_PYTHON, "-m", "venv", str(venv)])
     py = str(venv / "bin" / "python")
-    deps = [str(d) for d in project()["dependencies"]]  # type: ignore[union-attr]
+    # Exactly the pinned, hash-checked runtime set (packaging/lock.sh): no dev tools, and a
+    # tampered or substituted wheel stops the build.
     run([py, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-         "--no-compile", "--prefer-binary", *deps])  # fmt: skip
+         "--no-compile", "--require-hashes", "-r", str(LOCK)])  # fmt: skip
     # Relative to site-packages: the tree runs from /opt and from a scratch extraction alike.
     site = site_packages(venv)
     (site / "madoguchi_kiosk.pth").write_text(os.path.relpath(app, site) + "\n", encoding="utf-8")

@@ -46,4 +46,7 @@ class Context:
 
     @cached_property
     def data(self) -> paths.DataDir:
-        return paths.DataDir(self.data_dir or paths.default_data_dir()).ensure()
+        from kiosk.store.db import storage_errors
+
+        with storage_errors():  # a file where a folder should be: a message, not a traceback
+            return paths.DataDir(self.data_dir or paths.default_data_dir()).ensure()

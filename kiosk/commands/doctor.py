@@ -374,6 +374,62 @@ def check_rule_tables(m: Machine) -> Finding:
     return Finding("rule-tables", "ok", f"in force today: {names}")
 
 
+def check_keys(m: Machine) -> Finding:
+    """Where the keys are kept; a plain key file in the data dir is refused outside demo."""
+    from kiosk.store.keysources import DEFAULT_KEYS_DIR, inside
+
+    k = m.settings.keys
+    data = paths.DataDir(m.data_root)
+    fix = 'seal the keys: [keys] source = "tpm2" (or "passphrase"), then `kiosk keys init '
+    fix += f"--import {data.key_file}` (docs/security.md)"
+    if k.source == "file":
+        if m.demo == "on":
+            return Finding("keys", "ok", f"demo mode: plain key file {data.key_file}")
+        return Finding(
+            "keys", "fail", f"file: plain key file beside the database ({data.key_file})", fix
+        )
+    folder = Path(k.dir) if k.dir else DEFAULT_KEYS_DIR
+    if inside(folder, m.data_root) and m.demo != "on":
+        return Finding(
+            "keys",
+            "fail",
+            f"{k.source}: keys and audit head kept inside the data dir ({folder})",
+            "set [keys] dir outside the data dir: a copied or restored data dir must not "
+            "carry its own keys and head",
+        )
+    if data.key_file.exists() and m.demo != "on":
+        return Finding(
+            "keys",
+            "fail",
+            f"{k.source}, but a plain key file lies in the data dir ({data.key_file})",
+            f"move it in with `kiosk keys init --import {data.key_file}` (it is then deleted)",
+        )
+    if k.source == "insecure-file":
+        return Finding(
+            "keys", "warn", f"insecure-file: plain key file {folder / 'master.key'}", fix
+        )
+    if k.source == "tpm2":
+        sealed = folder / f"{k.credential}.cred"
+        if shutil.which("systemd-creds") is None:
+            return Finding("keys", "fail", "tpm2: systemd-creds is missing", "apt install systemd")
+        if k.tpm2_device == "auto" and not (m.dev / "tpmrm0").exists():
+            return Finding(
+                "keys", "fail", "tpm2: no TPM (/dev/tpmrm0)",
+                "enable the TPM in the firmware, or use [keys] source = \"passphrase\"",
+            )  # fmt: skip
+        if not sealed.exists():
+            return Finding("keys", "fail", f"tpm2: {sealed} missing", "run `kiosk keys init`")
+        return Finding("keys", "ok", f"tpm2: sealed to this machine's TPM ({sealed})")
+    sealed = folder / f"{k.credential}.sealed"
+    if not sealed.exists():
+        return Finding("keys", "fail", f"passphrase: {sealed} missing", "run `kiosk keys init`")
+    if not Path(k.unlock_file).exists():
+        return Finding(
+            "keys", "warn", f"passphrase: {sealed}, locked", "after boot: `kiosk keys unlock`"
+        )
+    return Finding("keys", "ok", f"passphrase: {sealed}, unlocked")
+
+
 CHECKS: tuple[Callable[[Machine], Finding], ...] = (
     check_pcscd,
     check_readers,
@@ -384,6 +440,7 @@ CHECKS: tuple[Callable[[Machine], Finding], ...] = (
     check_clock,
     check_trust_table,
     check_rule_tables,
+    check_keys,
 )
 
 
@@ -437,7 +494,7 @@ _MARK = {"ok": "ok  ", "warn": "WARN", "fail": "FAIL"}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("doctor", help="check pcscd, readers, camera, printer, voice, disk, clock")
+    p = sub.add_parser("doctor", help="check readers, camera, printer, voice, disk, clock, keys")
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
     p.set_defaults(func=doctor_command)
 

@@ -5,8 +5,10 @@ Use `Store.open(data_dir, settings)`; see `kiosk.store.store` for what each meth
 
 from kiosk.store.audit import AuditEntry, AuditRejected, ChainReport, new_session_id
 from kiosk.store.errors import (
+    DatabaseMismatch,
     DeliveryFailed,
     KeyMissing,
+    KeysLocked,
     KeyUnreadable,
     NewerSchema,
     RecordUnreadable,
@@ -37,12 +39,14 @@ __all__ = [
     "AuditEntry",
     "AuditRejected",
     "ChainReport",
+    "DatabaseMismatch",
     "DeliveryFailed",
     "FolderSink",
     "Housekeeping",
     "HttpsSink",
     "KeyMissing",
     "KeyUnreadable",
+    "KeysLocked",
     "NewerSchema",
     "NoSink",
     "OutboxStatus",

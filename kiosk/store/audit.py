@@ -202,7 +202,11 @@ class ChainReport:
     ok: bool
     entries: int
     first_broken: int | None = None
-    problem: str = ""  # edited|out_of_order|missing_before|broken_link|truncated|head_signature
+    # edited | out_of_order | missing_before | broken_link | truncated | head_signature |
+    # anchor_signature | rolled_back | wiped | replaced | other_database | head_missing |
+    # head_unreadable | missing | submission_missing | submission_tampered | submission_unaudited
+    problem: str = ""
+    detail: str = ""  # one line for staff: what was found, in the store's words
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -210,6 +214,7 @@ class ChainReport:
             "entries": self.entries,
             "first_broken": self.first_broken,
             "problem": self.problem or None,
+            "detail": self.detail or None,
         }
 
 

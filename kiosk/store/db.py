@@ -10,12 +10,20 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import sqlite_utils
 
-from kiosk.store.errors import NewerSchema, StorageUnavailable, StoreError, from_os, from_sqlite
+from kiosk.store.errors import (
+    NewerSchema,
+    StorageCorrupt,
+    StorageUnavailable,
+    StoreError,
+    from_os,
+    from_sqlite,
+)
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -117,8 +125,16 @@ LATEST = len(MIGRATIONS)
 def connect(path: Path, max_pages: int | None = None) -> sqlite_utils.Database:
     """An open, migrated database at `path` (created 0600 if missing)."""
     try:
-        if not path.exists():
-            os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        try:
+            st = path.lstat()
+        except FileNotFoundError:
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600))
+        else:
+            if not stat.S_ISREG(st.st_mode):
+                # A FIFO would hang the first read; a link may point anywhere.
+                raise StorageCorrupt(f"{path}: not a regular file")
+            if stat.S_IMODE(st.st_mode) & 0o077:
+                os.chmod(path, 0o600)  # the database is the kiosk's alone
         conn = sqlite3.connect(
             path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False
         )

@@ -75,6 +75,28 @@ class KeyUnreadable(StoreError):
         super().__init__("store.key_unreadable", detail)
 
 
+class KeysLocked(StoreError):
+    """The keys are sealed with a passphrase nobody has given since boot (`kiosk keys unlock`)."""
+
+    exit_code = 2
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__("store.keys_locked", detail)
+
+
+class DatabaseMismatch(StoreError):
+    """The database beside the keys is missing, emptied, older or another one: never start empty.
+
+    Raised at start; staff restore the database (or move the keys away, losing what they
+    protect). `kiosk audit verify` still reports the details on a copy.
+    """
+
+    exit_code = 2
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__("store.database_mismatch", detail)
+
+
 class RecordUnreadable(StoreError):
     """A stored record fails authentication: tampered with, or its key is not held."""
 
@@ -136,6 +158,7 @@ def from_os(e: OSError) -> StoreError | None:
         return StorageReadOnly(detail)
     if e.errno in (errno.EACCES, errno.EPERM):
         return StorageReadOnly(detail)
-    if e.errno in (errno.EIO, errno.ENOENT, errno.ENOTDIR):
-        return StorageUnavailable(detail)
+    if e.errno in (errno.EIO, errno.ENOENT, errno.ENOTDIR, errno.EEXIST, errno.EISDIR, errno.ELOOP):
+        # EEXIST/EISDIR/ELOOP: a file, folder or link where the data dir needs the other kind.
+        return StorageUnavailable(f"{detail} {e.filename or ''}".strip())
     return None

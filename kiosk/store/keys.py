@@ -2,11 +2,14 @@
 
 - Master keys (AES-256) wrap each record's own data key. Several may be held at once while a
   rotation re-wraps; `current` is the one new records use.
-- One Ed25519 signing key signs every submission document and the audit log's head.
+- One Ed25519 signing key, its own random seed (not derived from a master key), signs every
+  submission document, the audit log's head and its purge anchors.
+- The id of the database these keys belong to: a missing, emptied or other database beside
+  existing keys is refused, never silently started empty.
 
-By default the keys live in a 0600 JSON file beside the database (`DataDir.key_file`); the
-system keyring holds the same JSON when `keyring` is installed and `KeyringKeySource` is
-chosen. A key file with looser permissions is refused rather than used.
+Where they are kept is a `KeySource`: sealed to the TPM or with a passphrase
+(`kiosk.store.keysources`), or for demo and tests a 0600 JSON file (`KeyFile`). A key file
+with looser permissions is refused rather than used.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from kiosk.store.errors import KeyUnreadable, RecordUnreadable, from_os
 
 FORMAT = 1
 NONCE = 12
+MAX_KEY_FILE = 1 << 16  # a key set is under 2 kB even with many retired master keys
 
 
 def _b64(b: bytes) -> str:
@@ -52,6 +56,7 @@ class KeySet:
     current: str
     master_keys: dict[str, bytes]
     signing_seed: bytes
+    database_id: str = ""  # "" in key files older than the binding: adopted on next open
     signer: Ed25519PrivateKey = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -69,16 +74,23 @@ class KeySet:
         kid = new_master_key_id()
         return cls(kid, {kid: AESGCM.generate_key(256)}, secrets.token_bytes(32))
 
+    def bound_to(self, database_id: str) -> KeySet:
+        """A copy bound to the database `database_id`."""
+        return KeySet(self.current, dict(self.master_keys), self.signing_seed, database_id)
+
     def with_new_current(self) -> KeySet:
         """A copy that also holds a fresh master key, made current (rotation step 1)."""
         kid = new_master_key_id()
         keys = {**self.master_keys, kid: AESGCM.generate_key(256)}
-        return KeySet(kid, keys, self.signing_seed)
+        return KeySet(kid, keys, self.signing_seed, self.database_id)
 
     def only_current(self) -> KeySet:
         """A copy without the retired master keys (rotation's last step)."""
         return KeySet(
-            self.current, {self.current: self.master_keys[self.current]}, self.signing_seed
+            self.current,
+            {self.current: self.master_keys[self.current]},
+            self.signing_seed,
+            self.database_id,
         )
 
     # --- wrapping data keys -------------------------------------------------------------
@@ -118,6 +130,7 @@ class KeySet:
             "current": self.current,
             "master_keys": {k: _b64(v) for k, v in sorted(self.master_keys.items())},
             "signing_key": _b64(self.signing_seed),
+            "database_id": self.database_id,
         }
         return json.dumps(obj, indent=1, sort_keys=True).encode("ascii")
 
@@ -131,8 +144,9 @@ class KeySet:
                 str(obj["current"]),
                 {str(k): _unb64(v) for k, v in obj["master_keys"].items()},
                 _unb64(obj["signing_key"]),
+                str(obj.get("database_id", "")),
             )
-        except (ValueError, KeyError, TypeError, AttributeError) as e:
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as e:
             raise KeyUnreadable(f"{where}: not a kiosk key file ({type(e).__name__})") from None
 
 
@@ -169,6 +183,11 @@ class KeySource(Protocol):
 
     def describe(self) -> str: ...
 
+    @property
+    def state_dir(self) -> Path:
+        """The folder beside the keys where the audit head is kept (outside the database)."""
+        ...
+
 
 class KeyFile:
     """A 0600 JSON key file, replaced atomically (write, fsync, rename, fsync dir)."""
@@ -179,6 +198,10 @@ class KeyFile:
     def describe(self) -> str:
         return f"file {self.path}"
 
+    @property
+    def state_dir(self) -> Path:
+        return self.path.parent
+
     def version(self) -> object:
         try:
             st = self.path.stat()
@@ -188,16 +211,23 @@ class KeyFile:
 
     def load(self) -> KeySet | None:
         try:
-            fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW)
+            # O_NONBLOCK: a FIFO put in the key file's place must not hang the kiosk.
+            fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
         except FileNotFoundError:
             return None
         except OSError as e:
             raise KeyUnreadable(f"{self.path}: {type(e).__name__} errno {e.errno}") from None
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            os.close(fd)
+            raise KeyUnreadable(f"{self.path}: not a regular file")
         with os.fdopen(fd, "rb") as f:
-            mode = os.fstat(f.fileno()).st_mode
-            if stat.S_IMODE(mode) & 0o077:
-                raise KeyUnreadable(f"{self.path}: mode {oct(stat.S_IMODE(mode))}, expected 0600")
-            raw = f.read()
+            if stat.S_IMODE(st.st_mode) & 0o077:
+                mode = oct(stat.S_IMODE(st.st_mode))
+                raise KeyUnreadable(f"{self.path}: mode {mode}, expected 0600")
+            raw = f.read(MAX_KEY_FILE + 1)
+        if len(raw) > MAX_KEY_FILE:
+            raise KeyUnreadable(f"{self.path}: too large for a key file")
         return KeySet.from_json(raw, str(self.path))
 
     def save(self, keys: KeySet) -> None:
@@ -224,11 +254,12 @@ class KeyringKeySource:
 
     SERVICE = "madoguchi-kiosk"
 
-    def __init__(self, username: str) -> None:
+    def __init__(self, username: str, state_dir: Path | None = None) -> None:
         import keyring  # optional dependency: only imported when chosen
 
         self._keyring = keyring
         self.username = username
+        self._state_dir = state_dir
 
     @staticmethod
     def available() -> bool:
@@ -240,6 +271,14 @@ class KeyringKeySource:
 
     def describe(self) -> str:
         return f"keyring {self.SERVICE}/{self.username}"
+
+    @property
+    def state_dir(self) -> Path:
+        if self._state_dir is not None:
+            return self._state_dir
+        import platformdirs
+
+        return Path(platformdirs.user_state_dir(self.SERVICE)) / self.username
 
     def version(self) -> object:
         raw = self._keyring.get_password(self.SERVICE, self.username)

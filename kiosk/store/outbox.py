@@ -16,6 +16,7 @@ import os
 import re
 import secrets
 import ssl
+import stat
 from datetime import timedelta
 from pathlib import Path
 from typing import Protocol
@@ -71,29 +72,49 @@ class FolderSink:
 
     The file is `<idempotency key>.json`, written to a hidden temporary name, fsynced and
     renamed, so the receiver never sees half a file. Delivering the same key again leaves
-    the one file as it is.
+    the one file as it is. Files are sealed to the back office's key; without one nothing is
+    handed over (documents wait, encrypted, in the outbox) unless `allow_plaintext`. Drops
+    are 0600 in a 0700 folder; `.part` files a crash left are removed when the sink starts.
     """
 
     kind = "folder"
 
-    def __init__(self, folder: Path, recipient: X25519PublicKey | None = None) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        recipient: X25519PublicKey | None = None,
+        *,
+        allow_plaintext: bool = False,
+    ) -> None:
         self.folder = folder
         self.recipient = recipient  # when set, files are sealed to the back office's key
+        self.allow_plaintext = allow_plaintext
+        remove_part_files(folder)
 
     def path_for(self, idempotency_key: str) -> Path:
         return self.folder / f"{check_idempotency_key(idempotency_key)}.json"
 
     def deliver(self, document: bytes, idempotency_key: str, reference: str) -> None:
         final = self.path_for(idempotency_key)
+        if self.recipient is None and not self.allow_plaintext:
+            # Plaintext would put names, addresses and photos in a folder: wait for a key.
+            raise DeliveryFailed(
+                "folder sink: no sink.recipient_public_key (plaintext hand-over is off)",
+                retryable=True,
+            )
         if final.exists():
             return  # delivered before the kiosk could mark it: once is enough
         if self.recipient is not None:
             document = seal_for_recipient(self.recipient, document, idempotency_key)
         tmp = self.folder / f".{final.name}.{os.getpid()}.part"
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
+            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if stat.S_IMODE(self.folder.stat().st_mode) & 0o077:
+                with contextlib.suppress(OSError):  # a mount we do not own keeps its mode
+                    self.folder.chmod(0o700)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
             try:
+                os.fchmod(fd, 0o600)
                 view = memoryview(document)
                 while view:
                     view = view[os.write(fd, view) :]
@@ -131,6 +152,35 @@ class FolderSink:
                 tmp.unlink()
             raise DeliveryFailed(f"folder sink: audit head errno {e.errno}") from None
         return True  # a folder cannot answer; the back office flags a rollback on import
+
+
+def remove_part_files(folder: Path) -> int:
+    """Remove half-written `.part` drops (a crash mid-write); how many went."""
+    return clean_drop_folder(folder, older_than=None)
+
+
+def clean_drop_folder(folder: Path, older_than: float | None) -> int:
+    """Remove `.part` files, and drops last changed before `older_than` (a timestamp)."""
+    n = 0
+    try:
+        names = list(folder.iterdir())
+    except OSError:
+        return 0  # not there yet, or not ours to list
+    for p in names:
+        part = p.name.startswith(".") and p.name.endswith(".part")
+        drop = older_than is not None and p.name.endswith(".json") and not p.name.startswith(".")
+        if not (part or drop):
+            continue
+        try:
+            st = p.lstat()
+            if not stat.S_ISREG(st.st_mode):
+                continue
+            if part or (older_than is not None and st.st_mtime < older_than):
+                p.unlink()
+                n += 1
+        except OSError:
+            continue  # being written or picked up this moment: next time
+    return n
 
 
 SEALED_FORMAT = "kiosk-sealed-drop.v1"
@@ -289,7 +339,7 @@ def sink_from_settings(settings: SinkSettings, data: DataDir) -> Sink:
         recipient = None
         if settings.recipient_public_key:
             recipient = load_recipient_key(Path(settings.recipient_public_key))
-        return FolderSink(folder, recipient)
+        return FolderSink(folder, recipient, allow_plaintext=settings.allow_plaintext)
     if settings.kind == "https":
         for key in ("url", "client_cert", "client_key"):
             if not getattr(settings, key):
@@ -313,6 +363,7 @@ __all__ = [
     "audit_head_document",
     "backoff",
     "check_idempotency_key",
+    "clean_drop_folder",
     "load_recipient_key",
     "open_sealed_drop",
     "seal_for_recipient",

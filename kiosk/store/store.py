@@ -8,16 +8,20 @@ before it returns. Environment faults raise `kiosk.store.errors.StoreError` subc
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import logging
 import secrets
+import shutil
 import statistics
+import tempfile
 import threading
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import sqlite_utils
@@ -29,9 +33,24 @@ from kiosk.paths import DataDir
 from kiosk.store import audit as audit_mod
 from kiosk.store import db as db_mod
 from kiosk.store.audit import AuditEntry, ChainReport
-from kiosk.store.errors import DeliveryFailed, KeyMissing, RecordUnreadable, StorageFull
-from kiosk.store.keys import KeyFile, KeySet, KeySource, open_sealed, seal, verify_signature
-from kiosk.store.outbox import Sink, audit_head_document, backoff, check_idempotency_key
+from kiosk.store.errors import (
+    DatabaseMismatch,
+    DeliveryFailed,
+    KeyMissing,
+    RecordUnreadable,
+    StorageFull,
+    StoreError,
+)
+from kiosk.store.head import Head, HeadFile, HeadUnreadable
+from kiosk.store.keys import KeySet, KeySource, open_sealed, seal, verify_signature
+from kiosk.store.keysources import key_source
+from kiosk.store.outbox import (
+    Sink,
+    audit_head_document,
+    backoff,
+    check_idempotency_key,
+    clean_drop_folder,
+)
 
 Clock = Callable[[], datetime]
 log = logging.getLogger("kiosk.store")
@@ -149,6 +168,7 @@ class PurgeReport:
     submissions: int
     audit_entries: int
     tmp_files: int
+    drop_files: int = 0  # sink drops past retention and half-written `.part` files
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -183,6 +203,11 @@ class Store:
         self._lock = threading.RLock()
         self._keys: KeySet | None = None
         self._keys_version: object = object()
+        self._head = HeadFile(keys.state_dir)
+        self._pending_head: tuple[int, str] | None = None
+        self.evidence = False  # opened on a copy by `open_evidence`: nothing is enforced
+        self.findings: list[tuple[str, str]] = []  # (problem, detail) seen at open (evidence)
+        self._cleanup: Callable[[], None] | None = None
         # Store-driven events (delivery, purge) are logged under one session per process.
         self.system_session = audit_mod.new_session_id()
 
@@ -195,22 +220,68 @@ class Store:
         clock: Clock = utc_now,
         keys: KeySource | None = None,
     ) -> Store:
-        """Open (creating and migrating) `data.database`; load or create the master key."""
+        """Open (creating and migrating) `data.database`; load or create the keys.
+
+        The database must be the one the keys belong to and must reach the audit head kept
+        beside them: a missing, emptied, older or other database raises `DatabaseMismatch`
+        (exit 2) instead of starting empty.
+        """
+        source = keys or key_source(settings, data)
         with db_mod.storage_errors():
             data.ensure()
+        held = source.load()
+        if held is not None and held.database_id and not data.database.exists():
+            # Keys without their database: never create an empty one in its place.
+            raise DatabaseMismatch(
+                f"{data.database} is missing but its keys ({source.describe()}) exist. The kiosk "
+                "does not start without it, so nothing is lost: restore the database from its "
+                "backup (or copy), then start again"
+            )
         max_mb = settings.retention.max_database_mb
         db = db_mod.connect(data.database, max_pages=(max_mb * 1024 * 1024) // 4096 or None)
-        store = cls(db, data, settings, keys or KeyFile(data.key_file), clock)
+        store = cls(db, data, settings, source, clock)
         try:
-            store._ensure_keys()
+            store._ensure_keys(held)
         except BaseException:
             db.close()
+            raise
+        return store
+
+    @classmethod
+    def open_evidence(
+        cls, data: DataDir, settings: Settings, keys: KeySource | None = None
+    ) -> Store:
+        """Open a copy of `data.database` (which may be on read-only media) for inspection.
+
+        Nothing in `data` is written; problems that would stop `open` are kept in
+        `findings` for `verify_audit` to report.
+        """
+        source = keys or key_source(settings, data)
+        work = Path(tempfile.mkdtemp(prefix="kiosk-evidence-"))
+        try:
+            for suffix in ("", "-wal"):
+                original = data.database.with_name(data.database.name + suffix)
+                if original.is_file():
+                    shutil.copyfile(original, work / f"kiosk.db{suffix}")
+            existed = (work / "kiosk.db").exists()
+            db = db_mod.connect(work / "kiosk.db")
+            store = cls(db, data, settings, source, clock=utc_now)
+            store.evidence = True
+            store._cleanup = lambda: shutil.rmtree(work, ignore_errors=True)
+            if not existed:
+                store.findings.append(("missing", f"{data.database} does not exist"))
+            store._ensure_keys(source.load())
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
             raise
         return store
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
+            if self._cleanup is not None:
+                self._cleanup()
+                self._cleanup = None
 
     def __enter__(self) -> Store:
         return self
@@ -222,18 +293,134 @@ class Store:
     def schema_version(self) -> int:
         return int(self._db.execute("PRAGMA user_version").fetchone()[0])
 
-    def _ensure_keys(self) -> None:
-        with self._lock, db_mod.write_transaction(self._db):
-            keys = self._source.load()
+    def _ensure_keys(self, keys: KeySet | None) -> None:
+        """Take the loaded keys (creating them for a new database); check the database is theirs."""
+        with self._lock:
+            with db_mod.storage_errors():
+                db_id = self._meta("database_id")
+                rows = self._db.execute(
+                    "SELECT (SELECT count(*) FROM submissions) + (SELECT count(*) FROM audit)"
+                ).fetchone()[0]
             if keys is None:
-                held = self._db.execute("SELECT count(*) FROM submissions").fetchone()[0]
-                audited = self._db.execute("SELECT count(*) FROM audit").fetchone()[0]
-                if held or audited:
+                if self.evidence or rows:
                     raise KeyMissing(f"{self._source.describe()}: missing, records need it")
-                keys = KeySet.generate()
-                self._source.save(keys)
+                if self._head.exists():
+                    raise KeyMissing(
+                        f"{self._source.describe()}: missing, but their audit head "
+                        f"{self._head.path} remains: restore the keys (a fresh start would "
+                        "lose what they protect; move the head away only if that is meant)"
+                    )
+                keys = self._bind(KeySet.generate(), db_id)
+                db_id = keys.database_id
+            elif not keys.database_id and not self.evidence:
+                keys = self._bind(keys, db_id)  # a key file from before the binding
+                db_id = keys.database_id
             self._keys, self._keys_version = keys, self._source.version()
-            self._set_meta("signing_public_key", base64.b64encode(keys.public_key).decode())
+            self._check_database(keys, db_id, rows)
+            if not self.evidence:
+                with self._write():
+                    self._set_meta("signing_public_key", base64.b64encode(keys.public_key).decode())
+
+    def _bind(self, keys: KeySet, db_id: str | None) -> KeySet:
+        """Give the database an id (committed first), then save keys bound to it and a head."""
+        if db_id is None:
+            db_id = secrets.token_hex(16)
+            with db_mod.write_transaction(self._db):
+                self._set_meta("database_id", db_id)
+        keys = keys.bound_to(db_id)
+        self._source.save(keys)
+        last = self._last_entry()
+        seq, h = last if last else (self._anchor()[0], self._anchor()[1])
+        self._advance_head(keys, seq, h)
+        return keys
+
+    def _check_database(self, keys: KeySet, db_id: str | None, rows: int) -> None:
+        if not keys.database_id:
+            return  # evidence from a kiosk older than the binding: nothing to compare with
+        problems: list[tuple[str, str]] = []
+        where = f"{self.data.database} (keys: {self._source.describe()})"
+        if db_id is None:
+            what = "missing or emptied" if not rows else "not the one the keys belong to"
+            problems.append(("wiped" if not rows else "other_database", f"{where}: {what}"))
+        elif db_id != keys.database_id:
+            problems.append(("other_database", f"{where}: another kiosk database"))
+        else:
+            problem = self._head_problem(keys)
+            if problem:
+                problems.append(problem)
+        if not problems:
+            return
+        if self.evidence:
+            self.findings.extend(problems)
+            return
+        what, detail = problems[0]
+        logs.event(log, "store.database_mismatch", logging.CRITICAL, problem=what)
+        raise DatabaseMismatch(
+            f"{detail}. The kiosk does not start on it, so nothing is lost: restore the "
+            "database from its backup (or copy), then start again; `kiosk audit verify` "
+            "tells more"
+        )
+
+    def _last_entry(self) -> tuple[int, str] | None:
+        with db_mod.storage_errors():
+            row = self._db.execute(
+                "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"
+            ).fetchone()
+        return None if row is None else (int(row[0]), str(row[1]))
+
+    def _anchor(self) -> tuple[int, str]:
+        return (
+            int(self._meta("audit_anchor_seq") or 0),
+            self._meta("audit_anchor_hash") or audit_mod.GENESIS,
+        )
+
+    def _head_problem(self, keys: KeySet) -> tuple[str, str] | None:
+        """Does the database reach the head kept beside the keys? (problem, detail) if not."""
+        public = keys.public_key
+        try:
+            head = self._head.read(lambda sig, msg: verify_signature(public, sig, msg))
+        except HeadUnreadable as e:
+            return ("head_unreadable", str(e))
+        if head is None:
+            return ("head_missing", f"{self._head.path} is gone while the keys remain")
+        if head.database_id != keys.database_id:
+            return ("other_database", f"{self._head.path} belongs to another database")
+        last = self._last_entry()
+        anchor_seq, _ = self._anchor()
+        if last is None:
+            if head.seq > anchor_seq:
+                return ("wiped", f"the audit log is empty but reached entry {head.seq}")
+            return None
+        if last[0] < head.seq:
+            return (
+                "rolled_back",
+                f"the database is older than its keys: the audit log ends at entry {last[0]}, "
+                f"it had reached {head.seq}",
+            )
+        with db_mod.storage_errors():
+            row = self._db.execute("SELECT hash FROM audit WHERE seq = ?", [head.seq]).fetchone()
+        if row is not None and str(row[0]) != head.hash:
+            return ("replaced", f"audit entry {head.seq} is not the one the head vouches for")
+        return None
+
+    def _advance_head(self, keys: KeySet, seq: int, hash_: str) -> None:
+        public = keys.public_key
+        self._head.advance(
+            Head(keys.database_id, seq, hash_),
+            keys.sign,
+            lambda sig, msg: verify_signature(public, sig, msg),
+        )
+
+    def _flush_head(self) -> None:
+        """After a commit: move the head beside the keys to the newest entry."""
+        pending, self._pending_head = self._pending_head, None
+        if pending is None or self.evidence:
+            return
+        try:
+            self._advance_head(self._current_keys(), *pending)
+        except (OSError, StoreError) as e:
+            # The entry is committed; a head left behind only narrows what a rollback shows.
+            logs.event(log, "store.head_not_written", logging.ERROR, error=type(e).__name__)
 
     def _current_keys(self) -> KeySet:
         """The key set, re-read when another process (a rotation) changed it."""
@@ -256,8 +443,15 @@ class Store:
             [key, value],
         )
 
-    def _write(self) -> Any:
-        return db_mod.write_transaction(self._db)
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[None]:
+        try:
+            with db_mod.write_transaction(self._db):
+                yield
+        except BaseException:
+            self._pending_head = None
+            raise
+        self._flush_head()
 
     # --- submissions ---------------------------------------------------------------------
     def submit(
@@ -266,16 +460,19 @@ class Store:
         """Store `submission` in the outbox; committed to disk when this returns.
 
         The same idempotency key twice gives the first receipt back (`duplicate=True`) and
-        stores nothing new. With `session_id`, a `submission.created` audit entry is written
-        in the same transaction. Raises `StorageFull` when the disk is full — then nothing
-        of this submission remains.
+        stores nothing new. A `submission.created` audit entry is written in the same
+        transaction (under `session_id`, else the store's own session). Raises `StorageFull`
+        when the disk is full — then nothing of this submission remains.
         """
         key = check_idempotency_key(submission.idempotency_key)
         _check_kind(submission.kind, submission.schema_version)
         attachments = [
             a if isinstance(a, Attachment) else Attachment(a) for a in submission.attachments
         ]
-        if session_id is not None:  # a bad audit field is a bug: fail before writing anything
+        if session_id is None:
+            # Every stored submission is in the chain, so a deleted row is noticed.
+            session_id, role = self.system_session, "system"
+        else:  # a bad audit field is a bug: fail before writing anything
             audit_mod.check_entry(
                 "submission.created", session_id, role, submission.categories, submission.kind,
                 {"procedure": submission.kind},
@@ -291,7 +488,7 @@ class Store:
         submission: Submission,
         key: str,
         attachments: list[Attachment],
-        session_id: str | None,
+        session_id: str,
         role: str,
     ) -> Receipt:
         with self._lock, self._write():
@@ -341,11 +538,10 @@ class Store:
                 [reference, key, submission.kind, submission.schema_version, iso(now), key_id,
                  wrapped, sealed, len(sealed), iso(now)],
             )  # fmt: skip
-            if session_id is not None:
-                self._append_audit(
-                    "submission.created", session_id, role, submission.categories,
-                    submission.kind, {"procedure": submission.kind, "reference": reference},
-                )  # fmt: skip
+            self._append_audit(
+                "submission.created", session_id, role, submission.categories,
+                submission.kind, {"procedure": submission.kind, "reference": reference},
+            )  # fmt: skip
         return Receipt(reference, key, submission.kind, now)
 
     def _sign(self, doc: dict[str, Any], keys: KeySet) -> bytes:
@@ -545,8 +741,8 @@ class Store:
             raise audit_mod.AuditRejected("staff_id is not a configured staff account")
         last = self._db.execute("SELECT seq, hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
         if last is None:
-            seq = int(self._meta("audit_anchor_seq") or 0) + 1
-            prev = self._meta("audit_anchor_hash") or audit_mod.GENESIS
+            anchor_seq, prev = self._anchor()
+            seq = anchor_seq + 1
         else:
             seq, prev = int(last[0]) + 1, str(last[1])
         entry = AuditEntry(
@@ -563,6 +759,7 @@ class Store:
         signature = self._current_keys().sign(audit_mod.head_message(entry.seq, entry.hash))
         self._set_meta("audit_head", f"{entry.seq}:{entry.hash}")
         self._set_meta("audit_head_signature", base64.b64encode(signature).decode("ascii"))
+        self._pending_head = (entry.seq, entry.hash)
         return entry
 
     def audit_entries(self, since: datetime | None = None) -> Iterator[AuditEntry]:
@@ -580,10 +777,14 @@ class Store:
             )  # fmt: skip
 
     def verify_audit(self) -> ChainReport:
-        """Check the whole chain from the purge anchor to the signed head."""
+        """Check the chain from the signed purge anchor to the head kept beside the keys.
+
+        Then the database against that head (rollback, wipe, another database) and the
+        submission rows against the `submission.created` / `.delivered` entries.
+        """
         with self._lock, db_mod.storage_errors():
-            anchor_seq = int(self._meta("audit_anchor_seq") or 0)
-            anchor_hash = self._meta("audit_anchor_hash") or audit_mod.GENESIS
+            anchor_seq, anchor_hash = self._anchor()
+            anchor_sig = self._meta("audit_anchor_signature")
             head_text = self._meta("audit_head")
             sig = self._meta("audit_head_signature")
         head = None
@@ -591,14 +792,68 @@ class Store:
             s, h = head_text.split(":", 1)
             head = (int(s), h, base64.b64decode(sig))
         # Only the key held outside the database is trusted to vouch for the head.
-        public = self._current_keys().public_key
-        return audit_mod.verify_chain(
-            self.audit_entries(),
-            anchor_seq,
-            anchor_hash,
-            head,
-            lambda signature, msg: verify_signature(public, signature, msg),
-        )
+        keys = self._current_keys()
+        public = keys.public_key
+
+        def check(signature: bytes, msg: bytes) -> bool:
+            return verify_signature(public, signature, msg)
+
+        entries = list(self.audit_entries())
+        report = audit_mod.verify_chain(entries, anchor_seq, anchor_hash, head, check)
+        if not report.ok:
+            return report
+        if anchor_seq and not (
+            anchor_sig and check(base64.b64decode(anchor_sig), self._anchor_message(keys))
+        ):
+            return ChainReport(
+                False, 0, anchor_seq + 1, "anchor_signature",
+                "the log's start (purge anchor) is not one a purge signed",
+            )  # fmt: skip
+        for what, detail in self.findings:  # what stopped `open` on the original
+            return ChainReport(False, len(entries), anchor_seq + len(entries), what, detail)
+        found = self._head_problem(keys) if keys.database_id else None
+        if found is not None:
+            return ChainReport(False, report.entries, anchor_seq + report.entries, *found)
+        return self._check_submissions(entries) or report
+
+    def _anchor_message(self, keys: KeySet) -> bytes:
+        seq, h = self._anchor()
+        return f"kiosk-audit-anchor|{keys.database_id}|{seq}|{h}".encode("ascii")
+
+    def _check_submissions(self, entries: list[AuditEntry]) -> ChainReport | None:
+        """Rows against the chain: none deleted, none marked delivered behind the log's back."""
+        created: dict[str, int] = {}
+        delivered: set[str] = set()
+        for e in entries:
+            ref = e.fields.get("reference")
+            if e.event == "submission.created" and isinstance(ref, str):
+                created[ref] = e.seq
+            elif e.event == "submission.delivered" and isinstance(ref, str):
+                delivered.add(ref)
+        first_ts = entries[0].ts if entries else ""
+        with self._lock, db_mod.storage_errors():
+            rows = self._db.execute(
+                "SELECT reference, status, created_at FROM submissions ORDER BY id"
+            ).fetchall()
+        present = {r[0] for r in rows}
+        for ref, seq in created.items():
+            if ref not in present and ref not in delivered:
+                return ChainReport(
+                    False, len(entries), seq, "submission_missing",
+                    f"submission {ref} was stored, never delivered, and its row is gone",
+                )  # fmt: skip
+        for ref, status, created_at in rows:
+            if ref not in created and created_at >= first_ts:
+                return ChainReport(
+                    False, len(entries), None, "submission_unaudited",
+                    f"submission {ref} has no submission.created entry",
+                )  # fmt: skip
+            if status == "delivered" and ref in created and ref not in delivered:
+                return ChainReport(
+                    False, len(entries), created[ref], "submission_tampered",
+                    f"submission {ref} is marked delivered but no delivery was logged",
+                )  # fmt: skip
+        return None
 
     def stats(self, since: datetime | None = None) -> dict[str, Any]:
         """How the kiosk serves people, from the audit log only (no personal data)."""
@@ -631,6 +886,9 @@ class Store:
                 self._set_meta("audit_purge", "0")
                 self._set_meta("audit_anchor_seq", str(last[0]))
                 self._set_meta("audit_anchor_hash", str(last[1]))
+                keys = self._current_keys()
+                signature = keys.sign(self._anchor_message(keys))
+                self._set_meta("audit_anchor_signature", base64.b64encode(signature).decode())
             why = reason if reason in audit_mod.REASONS else "other"
             self._append_audit(
                 "data.purged", self.system_session, "system", (), "retention",
@@ -638,10 +896,20 @@ class Store:
             )  # fmt: skip
             self._set_meta("last_purge", iso(now))
         n_tmp = self._purge_tmp(now)
+        n_drop = self._purge_drops(now)
         with self._lock, db_mod.storage_errors():
             # Old page images in the WAL go too, not only the rows.
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        return PurgeReport(n_sub, n_audit, n_tmp)
+        return PurgeReport(n_sub, n_audit, n_tmp, n_drop)
+
+    def _purge_drops(self, now: datetime) -> int:
+        """The folder sink's drops past retention, and `.part` files a crash left behind."""
+        cfg = self.settings.sink
+        if cfg.kind != "folder":
+            return 0
+        folder = Path(cfg.folder) if cfg.folder else self.data.outbox_dir
+        days = self.settings.retention.delivered_submissions_days
+        return clean_drop_folder(folder, older_than=now.timestamp() - days * 86400)
 
     def purge_if_due(self) -> PurgeReport | None:
         """The daily purge: call it from a timer (hourly is fine); runs at most once a day."""
@@ -721,6 +989,10 @@ class Store:
     @property
     def current_key_id(self) -> str:
         return self._current_keys().current
+
+    @property
+    def key_source_description(self) -> str:
+        return self._source.describe()
 
     @property
     def signing_public_key(self) -> bytes:

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.pcscd
 
 def config(path: Path, drop: Path) -> Path:
     path.write_text(
-        f'[sink]\nkind = "folder"\nfolder = "{drop}"\n'
+        f'[sink]\nkind = "folder"\nfolder = "{drop}"\nallow_plaintext = true\n'
         "sync_interval_s = 1\nretry_base_s = 1\nretry_max_s = 1\n",
         encoding="utf-8",
     )

@@ -414,7 +414,11 @@ def assembled(
         card=CardSettings(vpcd_port=free_vpcd_port()),
         ui=UiSettings(voice=False),  # the real engines stay off; a quiet speaker is put in
         # The drop folder is sealed to the back office's key; deliveries run every second.
-        sink=SinkSettings(recipient_public_key=str(key_file) if sealed else "", sync_interval_s=1),
+        sink=SinkSettings(
+            recipient_public_key=str(key_file) if sealed else "",
+            allow_plaintext=not sealed,  # the unsealed case shows what the scan would find
+            sync_interval_s=1,
+        ),
     )
     settings = replace(settings, session=replace(settings.session, inactivity_s=inactivity_s))
     data = DataDir(data_dir).ensure()

@@ -87,12 +87,13 @@ def test_folder_sink_on_a_full_disk_keeps_the_document_pending(
             pass
         finally:
             os.close(fd)
-        report = store.sync(FolderSink(small_disk / "drop"))
+        report = store.sync(FolderSink(small_disk / "drop", allow_plaintext=True))
         assert (report.delivered, report.retry_later) == (0, 1)
         assert report.errors[0].startswith("folder sink: store.full")
         assert list((small_disk / "drop").glob("*")) == []  # no partial file left
         filler.unlink()
-        assert store.sync(FolderSink(small_disk / "drop"), force=True).delivered == 1
+        sink = FolderSink(small_disk / "drop", allow_plaintext=True)
+        assert store.sync(sink, force=True).delivered == 1
 
 
 def _remount_read_only(where: Path) -> None:

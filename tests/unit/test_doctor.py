@@ -155,9 +155,12 @@ def test_cli_json_is_one_object_and_exit_1_when_a_real_site_lacks_a_camera(
     assert names == [
         "pcscd", "readers", "camera", "printer", "voice", "disk", "clock", "trust-table",
         "rule-tables",
+        "keys",
     ]  # fmt: skip
     camera = next(c for c in doc["checks"] if c["check"] == "camera")
     assert camera["status"] == "fail" and camera["fix"]
+    keys = next(c for c in doc["checks"] if c["check"] == "keys")
+    assert keys["status"] == "fail" and "beside the database" in keys["detail"]
 
 
 def test_cli_text_names_every_failure_with_a_fix(
@@ -170,3 +173,31 @@ def test_cli_text_names_every_failure_with_a_fix(
     assert rc == 1
     assert "[FAIL] camera" in out and "fix:" in out
     assert out.rstrip().endswith("not ready: fix the FAIL lines above")
+
+
+@pytest.mark.parametrize(
+    ("keys", "demo", "status", "says"),
+    [
+        ({"source": "file"}, "on", "ok", "demo mode"),
+        ({"source": "file"}, "auto", "fail", "beside the database"),
+        ({"source": "insecure-file", "dir": "DATA/keys"}, "off", "fail", "inside the data dir"),
+        ({"source": "insecure-file", "dir": "KEYS"}, "off", "warn", "insecure-file"),
+        ({"source": "tpm2", "dir": "KEYS"}, "off", "fail", "/dev/tpmrm0"),
+        ({"source": "passphrase", "dir": "KEYS"}, "off", "fail", "kiosk keys init"),
+    ],
+)
+def test_keys_check_reports_the_source_and_refuses_a_key_file_in_the_data_dir(
+    tmp_path: Path, keys: dict[str, str], demo: str, status: str, says: str
+) -> None:
+    keys = {k: v.replace("DATA", str(tmp_path / "data")).replace("KEYS", str(tmp_path / "k"))
+            for k, v in keys.items()}  # fmt: skip
+    f = doctor.check_keys(machine(tmp_path, site={"demo": demo}, keys=keys))
+    assert (f.status, says in f.detail + f.fix) == (status, True), f
+
+
+def test_keys_check_fails_on_a_stray_key_file_next_to_sealed_keys(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "master.key").write_text("{}")
+    keys = {"source": "passphrase", "dir": str(tmp_path / "k")}
+    f = doctor.check_keys(machine(tmp_path, site={"demo": "off"}, keys=keys))
+    assert f.status == "fail" and "plain key file lies in the data dir" in f.detail

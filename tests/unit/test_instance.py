@@ -21,3 +21,10 @@ def test_other_data_dirs_do_not_collide(tmp_path: Path) -> None:
     (tmp_path / "b").mkdir()
     with InstanceLock(tmp_path / "a" / "kiosk.lock"), InstanceLock(tmp_path / "b" / "kiosk.lock"):
         pass
+
+
+def test_deleting_the_lock_file_does_not_let_a_second_kiosk_in(data_dir: Path) -> None:
+    with InstanceLock(data_dir / "kiosk.lock"):
+        (data_dir / "kiosk.lock").unlink()  # the red team's trick
+        with pytest.raises(AlreadyRunning):
+            InstanceLock(data_dir / "kiosk.lock").acquire()

@@ -8,6 +8,8 @@ from kiosk.config import from_dict
 from kiosk.errors import ConfigError
 from kiosk.flows.staff import ConfigStaff, pin_hash
 
+H = pin_hash("demo-clerk", "1111")  # a well-formed argon2id hash
+
 
 def test_defaults_are_safe() -> None:
     s = from_dict({})
@@ -26,11 +28,11 @@ def test_defaults_are_safe() -> None:
         ({"session": {"take_card_repeat_s": 1}}, "session"),
         ({"ui": {"switch_next_key": "Return"}}, "ui"),
         ({"ui": {"switch_next_key": "Escape"}}, "ui.switch_next_key"),
-        ({"staff": {"members": [{"id": "Yamada Taro", "role": "clerk", "pin_sha256": "a" * 64}]}},
+        ({"staff": {"members": [{"id": "Yamada Taro", "role": "clerk", "pin_hash": H}]}},
          "staff.members[0]"),
-        ({"staff": {"members": [{"id": "clerk1", "role": "clerk", "pin_sha256": "1234"}]}},
+        ({"staff": {"members": [{"id": "clerk1", "role": "clerk", "pin_hash": "1234"}]}},
          "staff.members[0]"),
-        ({"staff": {"members": [{"id": "clerk1", "role": "boss", "pin_sha256": "a" * 64}]}},
+        ({"staff": {"members": [{"id": "clerk1", "role": "boss", "pin_hash": H}]}},
          "staff.members[0].role"),
     ],
 )  # fmt: skip
@@ -39,12 +41,12 @@ def test_bad_values_name_their_key(raw: dict[str, object], named: str) -> None:
         from_dict(raw)
 
 
-def test_staff_sign_in_checks_the_hash_of_id_and_pin() -> None:
+def test_staff_sign_in_checks_the_salted_hash_of_the_pin() -> None:
     s = from_dict(
         {
             "staff": {
                 "members": [
-                    {"id": "clerk1", "role": "clerk", "pin_sha256": pin_hash("clerk1", "4821")}
+                    {"id": "clerk1", "role": "clerk", "pin_hash": pin_hash("clerk1", "4821")}
                 ]
             }
         }
@@ -56,7 +58,7 @@ def test_staff_sign_in_checks_the_hash_of_id_and_pin() -> None:
     assert staff.sign_in("clerk1", "4822") is None
     assert staff.sign_in("clerk2", "4821") is None
     assert staff.sign_in("clerk1", "") is None
-    # The hash binds the id: the same PIN under another id does not match.
+    # A salt per member: the same PIN never gives the same stored hash twice.
     assert pin_hash("clerk1", "4821") != pin_hash("clerk2", "4821")
 
 

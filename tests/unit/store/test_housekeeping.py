@@ -26,7 +26,7 @@ def test_one_round_delivers_and_purges_once_a_day(tmp_path: Path) -> None:
     clock = FakeClock()
     with open_store(tmp_path, clock) as store:
         store.submit(submission(1))
-        hk = Housekeeping(store, FolderSink(tmp_path / "drop"), interval_s=60)
+        hk = Housekeeping(store, FolderSink(tmp_path / "drop", allow_plaintext=True), 60)
         first = hk.run_once()
         assert first.synced is not None and first.synced.delivered == 1
         assert first.purged is not None  # the first purge ever

@@ -120,12 +120,31 @@ def test_keys_can_live_in_the_system_keyring(
     ring = _Keyring()
     monkeypatch.setitem(sys.modules, "keyring", ring)
     assert KeyringKeySource.available()
-    source = KeyringKeySource("kiosk-01")
+    source = KeyringKeySource("kiosk-01", state_dir=tmp_path / "keys")
     with Store.open(DataDir(tmp_path), settings(), keys=source) as store:
         ref = store.submit(submission(1)).reference
         store.rotate_keys()
     assert not (tmp_path / "master.key").exists()
+    assert (tmp_path / "keys" / "audit-head.json").exists()  # the head lives with the keys
     stored = KeySet.from_json(ring.secrets[("madoguchi-kiosk", "kiosk-01")].encode(), "ring")
     assert len(stored.master_keys) == 1
-    with Store.open(DataDir(tmp_path), settings(), keys=KeyringKeySource("kiosk-01")) as store:
+    with Store.open(
+        DataDir(tmp_path), settings(), keys=KeyringKeySource("kiosk-01", tmp_path / "keys")
+    ) as store:
         assert store.read(ref)["payload"]["n"] == 1
+
+
+def test_a_key_file_from_before_the_binding_is_adopted(tmp_path: Path) -> None:
+    with open_store(tmp_path) as store:
+        ref = store.submit(submission(1)).reference
+    # What an older kiosk left: a key file without the database's id, and no head beside it.
+    obj = json.loads((tmp_path / "master.key").read_text())
+    del obj["database_id"]
+    (tmp_path / "master.key").write_text(json.dumps(obj))
+    (tmp_path / "audit-head.json").unlink()
+    with Store.open_evidence(DataDir(tmp_path), settings()) as evidence:
+        assert evidence.verify_audit().ok  # nothing to compare with yet: no false alarm
+    with open_store(tmp_path) as store:  # the first start binds them and starts the head
+        assert store.read(ref)["payload"]["n"] == 1 and store.verify_audit().ok
+    assert json.loads((tmp_path / "master.key").read_text())["database_id"]
+    assert (tmp_path / "audit-head.json").exists()

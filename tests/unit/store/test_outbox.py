@@ -97,7 +97,7 @@ def test_refused_document_is_held_for_staff(tmp_path: Path) -> None:
 
 def test_folder_sink_writes_whole_files_and_is_idempotent(tmp_path: Path) -> None:
     drop = tmp_path / "drop"
-    sink = FolderSink(drop)
+    sink = FolderSink(drop, allow_plaintext=True)
     with open_store(tmp_path / "data", FakeClock()) as store:
         r = store.submit(submission(1))
         document = store.document(r.reference)
@@ -114,15 +114,24 @@ def test_folder_sink_on_a_full_disk_is_retryable(tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("a file where the folder should be")
     with pytest.raises(DeliveryFailed) as e:
-        FolderSink(blocker / "drop").deliver(b"{}", "key-00000001", "REF")
+        FolderSink(blocker / "drop", allow_plaintext=True).deliver(b"{}", "key-00000001", "REF")
     assert e.value.retryable
 
 
 def test_cli_status_and_sync(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    office = X25519PrivateKey.generate()
+    key_file = tmp_path / "office.pem"
+    key_file.write_bytes(
+        office.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    config = tmp_path / "kiosk.toml"
+    config.write_text(f'[sink]\nrecipient_public_key = "{key_file}"\n', encoding="utf-8")
     with open_store(tmp_path) as store:
         store.submit(submission(1))
         store.submit(submission(2))
-    base = ["--data-dir", str(tmp_path)]
+    base = ["--data-dir", str(tmp_path), "--config", str(config)]
     assert main([*base, "outbox", "status", "--json"]) == 0
     status = json.loads(capsys.readouterr().out)
     assert (status["pending"], status["delivered"], len(status["items"])) == (2, 0, 2)
@@ -142,7 +151,10 @@ def test_delivery_is_recorded_in_the_audit_log(tmp_path: Path) -> None:
         clock.advance(minutes=1)
         store.sync(FlakySink())
         events = [(e.event, e.fields.get("reference"), e.role) for e in store.audit_entries()]
-    assert events == [("submission.delivered", r.reference, "system")]
+    assert events == [
+        ("submission.created", r.reference, "system"),  # every stored row is in the chain
+        ("submission.delivered", r.reference, "system"),
+    ]
 
 
 def test_one_unreadable_record_is_held_and_the_rest_still_go(tmp_path: Path) -> None:

@@ -93,6 +93,12 @@ def test_cli_purge(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         store.submit(submission(1))
     assert main(["--data-dir", str(tmp_path), "purge", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out == {"ok": True, "submissions": 0, "audit_entries": 0, "tmp_files": 0}
+    assert out == {
+        "ok": True,
+        "submissions": 0,
+        "audit_entries": 0,
+        "tmp_files": 0,
+        "drop_files": 0,
+    }
     with open_store(tmp_path) as store:
         assert len(store.references()) == 1  # pending: kept
