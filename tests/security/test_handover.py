@@ -14,7 +14,12 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from kiosk.config import Settings, SinkSettings
 from kiosk.paths import DataDir
 from kiosk.store import Store
-from kiosk.store.outbox import FolderSink, open_sealed_drop, sink_from_settings
+from kiosk.store.outbox import (
+    AUDIT_HEAD_FILE,
+    FolderSink,
+    open_sealed_drop,
+    sink_from_settings,
+)
 from tests.helpers.plaintext_scan import scan
 from tests.helpers.store import RESIDENT, FakeClock, open_store, submission
 
@@ -35,7 +40,8 @@ def test_the_default_folder_sink_hands_over_nothing_in_the_clear(tmp_path: Path)
         report = store.sync(sink)
         assert (report.delivered, report.remaining) == (0, 1)  # kept, encrypted, in the outbox
         assert "plaintext hand-over is off" in report.errors[0]
-    assert not any(data.outbox_dir.glob("*.json"))
+    # Only the signed audit head (sequence, hash, signature: no personal data) is written.
+    assert [f.name for f in data.outbox_dir.glob("*.json")] == [AUDIT_HEAD_FILE]
     assert scan([data.root], list(RESIDENT.values())) == []
 
 
@@ -49,8 +55,9 @@ def test_sealed_drops_are_private_and_open_only_for_the_office(tmp_path: Path) -
         r = store.submit(submission(2))
         settings = SinkSettings(folder=str(drop), recipient_public_key=str(pem))
         assert store.sync(sink_from_settings(settings, data)).delivered == 1
-    files = list(drop.iterdir())
-    assert [f.name for f in files] == [f"{r.idempotency_key}.json"]
+    files = sorted(drop.iterdir(), key=lambda f: f.name != f"{r.idempotency_key}.json")
+    assert [f.name for f in files] == [f"{r.idempotency_key}.json", AUDIT_HEAD_FILE]
+    assert stat.S_IMODE(files[1].stat().st_mode) == 0o600
     assert stat.S_IMODE(files[0].stat().st_mode) == 0o600
     assert stat.S_IMODE(drop.stat().st_mode) == 0o700
     assert scan([drop], list(RESIDENT.values())) == []
