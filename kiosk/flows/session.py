@@ -596,6 +596,7 @@ class SessionMachine:
         self.touch()
         self.visit.signin_for = SignInFor(purpose)
         self.visit.return_to = self.page.value
+        self.visit.staff_card_holder = None
         self._go(Page.STAFF_SIGNIN)
 
     def cancel_staff_signin(self) -> None:
@@ -603,6 +604,7 @@ class SessionMachine:
             return
         back = Page(self.visit.return_to)
         self.visit.signin_for = None
+        self.visit.staff_card_holder = None
         if back is Page.WELCOME:
             self.wipe("cancelled", "resident_choice")
         else:
@@ -613,27 +615,52 @@ class SessionMachine:
         if self.page is not Page.STAFF_SIGNIN:
             return False
         self.touch()
-        return self._signed_in(self._ports.staff.sign_in(staff_id, pin), "pin")
+        holder = self.visit.staff_card_holder
+        if holder is not None and staff_id != holder:
+            # The card named one member: a PIN for another id would sign in without the card.
+            self._audit("staff.signin", outcome="failed", method="staff_card")
+            self.view.show_message("ui.staff.card_other_id")
+            return False
+        method = "staff_card" if holder is not None else "pin"
+        return self._signed_in(self._ports.staff.sign_in(staff_id, pin), method)
 
     def can_use_staff_card(self) -> bool:
         """A staff reader is set up: the sign-in page says a staff card works too."""
         return self._ports.staff_cards
 
+    @property
+    def staff_card_holder(self) -> str | None:
+        """The id a staff card named on this sign-in page; its PIN is still to be entered."""
+        return self.visit.staff_card_holder
+
     def staff_card(self, uid: bytes) -> bool:
-        """A staff IC card was placed on the staff reader: on the sign-in page it stands for
-        the id and PIN. Elsewhere it is ignored (the resident's screen is not taken over)."""
+        """A staff IC card was placed on the staff reader: on the sign-in page it chooses its
+        member's id, and the PIN is asked (a card's UID is copied from a few cm away, so the
+        card alone is no credential). Elsewhere it is ignored (the resident's screen stays)."""
         if self.page is not Page.STAFF_SIGNIN:
             return False
         self.touch()
-        return self._signed_in(self._ports.staff.by_card(uid), "staff_card")
+        who = self._ports.staff.by_card(uid)
+        if who is None:
+            self._audit("staff.signin", outcome="failed", method="staff_card")
+            self.view.show_message("ui.staff.card_unknown")
+            return False
+        purpose = self.visit.signin_for or SignInFor.ASSIST
+        if purpose is not SignInFor.ASSIST and who.role not in ("clerk", "admin"):
+            self._audit("staff.signin", staff_id=who.id, staff_role=who.role, outcome="declined")
+            self.view.show_message("ui.staff.needs_clerk")
+            return False
+        self.visit.staff_card_holder = who.id
+        self.view.show_page(Page.STAFF_SIGNIN)  # the page chooses the card's id
+        self.view.show_message("ui.staff.card_then_pin")
+        return True
 
     def _signed_in(self, who: StaffIdentity | None, by: str) -> bool:
         purpose = self.visit.signin_for or SignInFor.ASSIST
         needs_clerk = purpose is not SignInFor.ASSIST
         if who is None:
             self._audit("staff.signin", outcome="failed", method=by)
-            unknown = "ui.staff.card_unknown" if by == "staff_card" else "ui.staff.signin_failed"
-            self.view.show_message(unknown)
+            self.view.show_message("ui.staff.signin_failed")
             return False
         if needs_clerk and who.role not in ("clerk", "admin"):
             self._audit("staff.signin", staff_id=who.id, staff_role=who.role, outcome="declined")

@@ -86,6 +86,7 @@ class Visit:
     staff: StaffIdentity | None = None
     signin_for: SignInFor | None = None
     return_to: str = "welcome"  # the page a staff sign-in was asked from (a `Page` value)
+    staff_card_holder: str | None = None  # the id a staff card named; its PIN comes next
     pin_b_for: Method | None = None
     pin_tries_left: int | None = None
     last_try_allowed: bool = False

@@ -124,7 +124,7 @@ def test_a_clerk_signs_in_with_the_staff_card_on_the_other_reader(
     qtbot: QtBot, kiosk: Kiosk
 ) -> None:
     """The demo's staff card is tapped on vpcd's second reader: the resident's card stays on
-    the first, and the clerk's visual check goes on without the staff PIN."""
+    the first, the card chooses the clerk's id, and the clerk's PIN signs in."""
     assert kiosk.tray is not None and kiosk.slot is not None
     kiosk.tray.select("hanako")
     kiosk.tray.insert_selected()
@@ -135,6 +135,10 @@ def test_a_clerk_signs_in_with_the_staff_card_on_the_other_reader(
     assert hint.isVisibleTo(kiosk.window) and hint.text()
     kiosk.tray.select("staffcard")
     kiosk.tray.insert_selected()
+    qtbot.waitUntil(lambda: kiosk.session.staff_card_holder == "demo-clerk", timeout=20_000)
+    assert kiosk.session.page is Page.STAFF_SIGNIN and kiosk.session.visit.staff is None
+    assert kiosk.window.findChild(QPushButton, "staff_demo-clerk").isChecked()
+    assert kiosk.session.staff_sign_in("demo-clerk", "1111")
     qtbot.waitUntil(lambda: kiosk.session.page is Page.PIN_B, timeout=20_000)
     staff = kiosk.session.visit.staff
     assert staff is not None and (staff.id, staff.role) == ("demo-clerk", "clerk")

@@ -306,7 +306,10 @@ class StaffSigninPage(KioskPage):
                 b.show()
                 self.id_buttons[sid] = b
             self._tab_order()
-        if len(ids) == 1:
+        holder = self.session.staff_card_holder
+        if holder in self.id_buttons:  # a staff card chose the id: only its PIN is left
+            self.id_buttons[holder].setChecked(True)
+        elif len(ids) == 1:
             self.id_buttons[ids[0]].setChecked(True)
 
     def _one_id_only(self, button: QAbstractButton, on: bool) -> None:

@@ -771,7 +771,7 @@ def test_the_card_front_is_read_away_from_the_screen_and_a_late_reading_is_dropp
     assert session.page is Page.CHOOSE_METHOD and session.visit.front_read is None
 
 
-def test_a_staff_card_stands_for_the_id_and_pin_on_the_sign_in_page() -> None:
+def test_a_staff_card_chooses_the_id_and_its_pin_still_signs_in() -> None:
     world = World()
     world.staff_cards = True
     session, view, world = start(world)
@@ -784,12 +784,35 @@ def test_a_staff_card_stands_for_the_id_and_pin_on_the_sign_in_page() -> None:
     assert view.last_message() == "ui.staff.card_unknown" and session.page is Page.STAFF_SIGNIN
     assert not session.staff_card(HELPER_CARD)  # a supporter may not do the visual check
     assert view.last_message() == "ui.staff.needs_clerk"
+    # The card alone is no credential: it names the member, and the PIN is asked.
     assert session.staff_card(CLERK_CARD)
+    assert session.page is Page.STAFF_SIGNIN and session.visit.staff is None
+    assert session.staff_card_holder == "clerk1"
+    assert view.last_message() == "ui.staff.card_then_pin"
+    # A PIN for another id after the card does not sign that id in.
+    assert not session.staff_sign_in("helper1", "1111")
+    assert view.last_message() == "ui.staff.card_other_id" and session.visit.staff is None
+    assert not session.staff_sign_in("clerk1", "0000")  # the card's id with a wrong PIN
+    assert view.last_message() == "ui.staff.signin_failed" and session.visit.staff is None
+    assert session.staff_sign_in("clerk1", "9999")
     assert session.page is Page.PIN_B and session.visit.staff is not None
     assert session.visit.staff.id == "clerk1"
     signins = [x.fields for x in world.audit.lines if x.event == "staff.signin"]
-    assert [f["outcome"] for f in signins] == ["failed", "declined", "ok"]
+    assert [f["outcome"] for f in signins] == ["failed", "declined", "failed", "failed", "ok"]
     assert signins[0]["method"] == "staff_card" and signins[-1]["method"] == "staff_card"
+
+
+def test_a_cancelled_sign_in_forgets_the_staff_card() -> None:
+    world = World()
+    world.staff_cards = True
+    session, _, world = start(world)
+    place(session, world)
+    session.choose_method("staff")
+    assert session.staff_card(CLERK_CARD) and session.staff_card_holder == "clerk1"
+    session.cancel_staff_signin()
+    session.request_staff()
+    assert session.page is Page.STAFF_SIGNIN and session.staff_card_holder is None
+    assert session.staff_sign_in("helper1", "1111")  # id and PIN without a card still work
 
 
 def test_without_a_staff_reader_the_sign_in_page_does_not_mention_cards() -> None:
