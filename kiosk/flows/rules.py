@@ -366,7 +366,8 @@ class Case:
     household: int = 1
     plan: Plan = Plan.NONE
     rented_first: bool = False  # 加算: rented first, then builds or repairs
-    demolished: bool = False  # had to demolish a 半壊 / 大規模半壊 home (解体)
+    demolished: bool = False  # had to demolish the home (解体, 法2条2号ロ)
+    site_damage: bool = False  # … because its site was damaged (がけ崩れ, 液状化): any grade
     long_term_evacuation: bool = False  # 長期避難
     main_earner: bool = False  # the person who died or was disabled kept the household
     relation: Relation | None = None  # condolence: applicant's relation to the deceased
@@ -452,6 +453,10 @@ def _rebuild_support(case: Case, book: RuleBook) -> Estimate:
     elif case.demolished and g is not None and g in demolished.grades:
         category = demolished.category
         applied.append(t.ref(demolished, grade=g.value))
+    elif case.demolished and case.site_damage:
+        site = rules.demolished_site
+        category = site.category
+        applied.append(t.ref(site, grade=g.value if g else ""))
     elif g is not None and g.value in rows:
         category = g.value
     else:

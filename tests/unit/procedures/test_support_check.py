@@ -53,6 +53,49 @@ def test_follow_up_questions_appear_only_when_they_matter() -> None:
     assert "income_yen" in asked(a)
 
 
+@pytest.mark.parametrize("grade", [DamageGrade.HANKAI, DamageGrade.CHUKIBO_HANKAI,
+                                   DamageGrade.DAIKIBO_HANKAI])  # fmt: skip
+def test_demolition_is_asked_for_every_half_grade(grade: DamageGrade) -> None:
+    # 法2条2号ロ 「住宅が半壊し…解体」: 中規模半壊 included; the site question is not needed.
+    a = sc.SupportAnswers(has_certificate=True, grade=grade, demolished=True)
+    assert "demolished" in asked(a) and "site_damage" not in asked(a)
+
+
+@pytest.mark.parametrize("grade", [DamageGrade.JUN_HANKAI, DamageGrade.ICHIBU_SONKAI])
+def test_below_hankai_a_demolition_asks_whether_the_site_was_damaged(grade: DamageGrade) -> None:
+    a = sc.SupportAnswers(has_certificate=True, grade=grade)
+    assert "demolished" in asked(a) and "site_damage" not in asked(a)
+    a.demolished = True
+    assert "site_damage" in asked(a)
+
+
+def test_zenkai_and_unknown_grades_are_not_asked_about_demolition() -> None:
+    for a in (sc.SupportAnswers(has_certificate=True, grade=DamageGrade.ZENKAI),
+              sc.SupportAnswers(has_certificate=False)):  # fmt: skip
+        assert "demolished" not in asked(a)
+
+
+def test_chukibo_hankai_demolished_two_people_building_is_300_man() -> None:
+    answers = sc.support_answers(
+        {"has_certificate": "yes", "grade": "chukibo-hankai", "household": "2",
+         "demolished": "yes", "plan": "build"}
+    )  # fmt: skip
+    (est, *_) = sc.results(answers, BOOK, disaster=TYPHOON).estimates
+    assert est.total_yen == 3_000_000  # 100万 + 200万, not the 中規模半壊 row's 100万
+    assert est.rules[0].id == "rebuild-support.kaitai"
+
+
+def test_ichibu_sonkai_demolished_for_a_landslide_single_household() -> None:
+    answers = sc.support_answers(
+        {"has_certificate": "yes", "grade": "ichibu-sonkai", "household": "1",
+         "demolished": "yes", "site_damage": "yes", "plan": "build"}
+    )  # fmt: skip
+    (est, *_) = sc.results(answers, BOOK, disaster=TYPHOON).estimates
+    assert est.total_yen == 2_250_000  # (100万 + 200万) × 3/4 for a 単数世帯 (法3条)
+    assert [r.id for r in est.rules][:2] == ["rebuild-support.kaitai",
+                                             "rebuild-support.demolished-site"]  # fmt: skip
+
+
 def test_grade_question_offers_every_grade_and_dont_know() -> None:
     q = next(q for q in sc.questions(sc.SupportAnswers(has_certificate=True)) if q.id == "grade")
     assert [c.value for c in q.choices] == [g.value for g in DamageGrade] + ["unknown"]

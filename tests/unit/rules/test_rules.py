@@ -141,10 +141,61 @@ def test_demolished_one_person_hankai_is_three_quarters_of_kaitai() -> None:
     ]
 
 
-def test_demolished_chukibo_hankai_is_not_kaitai() -> None:
-    est = rebuild(G.CHUKIBO_HANKAI, 2, Plan.REPAIR, demolished=True)
-    assert est.total_yen == 500_000
-    assert "rebuild-support.demolished" not in [r.id for r in est.rules]
+# 被災者生活再建支援法 第2条第2号ロ: 「住宅が半壊し、又は住宅の敷地に被害が生じ、…やむを得ない
+# 事由により、当該住宅を解体し、又は解体されるに至った世帯」. 中規模半壊 and 大規模半壊 are
+# 半壊 or worse; a damaged site makes any grade count. 解体 is paid as 全壊 (法3条):
+# 基礎 100万 + 加算 (建設・購入 200万, 補修 100万, 賃借 50万); 単数世帯 3/4 (法3条).
+def test_demolished_chukibo_hankai_counts_as_kaitai_2_people_build_is_300_man() -> None:
+    est = rebuild(G.CHUKIBO_HANKAI, 2, Plan.BUILD, demolished=True)
+    assert [p.amount_yen for p in est.parts] == [1_000_000, 2_000_000]
+    assert est.total_yen == 3_000_000  # not the 中規模半壊 row's 100万
+    assert [r.id for r in est.rules][:2] == ["rebuild-support.kaitai", "rebuild-support.demolished"]
+    assert "第2条第2号ロ" in est.rules[1].source
+    assert "documents.demolition-proof" in est.documents
+
+
+def test_demolished_chukibo_hankai_single_household_is_three_quarters() -> None:
+    est = rebuild(G.CHUKIBO_HANKAI, 1, Plan.BUILD, demolished=True)
+    assert [p.amount_yen for p in est.parts] == [750_000, 1_500_000]
+    assert est.total_yen == 2_250_000
+    assert "rebuild-support.single-person" in [r.id for r in est.rules]
+
+
+def test_chukibo_hankai_not_demolished_keeps_its_own_row() -> None:
+    est = rebuild(G.CHUKIBO_HANKAI, 2, Plan.BUILD)
+    assert est.total_yen == 1_000_000  # 法3条: 中規模半壊 has no 基礎, 加算 100万 to build
+
+
+@pytest.mark.parametrize(
+    ("grade", "household", "plan", "parts"),
+    [
+        (G.JUN_HANKAI, 2, Plan.BUILD, [1_000_000, 2_000_000]),
+        (G.ICHIBU_SONKAI, 2, Plan.REPAIR, [1_000_000, 1_000_000]),
+        (G.ICHIBU_SONKAI, 1, Plan.RENT, [750_000, 375_000]),
+        (G.JUN_HANKAI, 1, Plan.BUILD, [750_000, 1_500_000]),
+    ],
+)
+def test_demolished_for_site_damage_counts_as_kaitai_whatever_the_grade(
+    grade: DamageGrade, household: int, plan: Plan, parts: list[int]
+) -> None:
+    est = rebuild(grade, household, plan, demolished=True, site_damage=True)
+    assert est.outcome == "likely-eligible"
+    assert [p.amount_yen for p in est.parts] == parts
+    ids = [r.id for r in est.rules]
+    assert ids[:2] == ["rebuild-support.kaitai", "rebuild-support.demolished-site"]
+    assert "敷地" in est.rules[1].source and "第2条第2号ロ" in est.rules[1].source
+
+
+def test_site_damage_without_demolition_is_not_kaitai() -> None:
+    est = rebuild(G.JUN_HANKAI, 2, Plan.BUILD, site_damage=True)
+    assert est.outcome == "staff-review"
+    assert "rebuild-support.kaitai" not in [r.id for r in est.rules]
+
+
+def test_jun_hankai_demolished_for_other_reasons_is_not_kaitai() -> None:
+    est = rebuild(G.JUN_HANKAI, 2, Plan.BUILD, demolished=True)
+    assert est.outcome == "staff-review"
+    assert est.total_yen == 0
 
 
 def test_long_term_evacuation_counts_like_zenkai() -> None:
@@ -433,7 +484,7 @@ def test_every_table_has_source_version_and_effective_date() -> None:
 def test_rule_ids_are_unique_and_each_has_an_explanation() -> None:
     rows = all_rule_rows(BOOK)
     ids = [str(r["id"]) for r in rows]
-    assert len(ids) == len(set(ids)) == 41
+    assert len(ids) == len(set(ids)) == 42  # 41 + 解体 for 敷地被害 (法2条2号ロ)
     assert all(str(r["explain"]).startswith("rules.") for r in rows)
 
 

@@ -69,6 +69,21 @@ def test_demolished_flag(capsys: pytest.CaptureFixture[str]) -> None:
     assert out["rules"][0]["id"] == "rebuild-support.kaitai"
 
 
+def test_site_damage_flag_counts_a_jun_hankai_demolition_as_kaitai(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    out = run_json(
+        ["estimate", "--scheme", "rebuild-support", "--grade", "準半壊", "--household", "2",
+         "--plan", "build", "--demolished", "--site-damage"],
+        capsys,
+    )  # fmt: skip
+    assert out["total_yen"] == 3_000_000  # 法2条2号ロ: 基礎 100万 + 建設 200万
+    assert [r["id"] for r in out["rules"]][:2] == [
+        "rebuild-support.kaitai",
+        "rebuild-support.demolished-site",
+    ]
+
+
 def test_loan_boundary_comes_from_the_setting(
     capsys: pytest.CaptureFixture[str], config: Path
 ) -> None:
@@ -113,7 +128,7 @@ def test_list_names_every_table(capsys: pytest.CaptureFixture[str]) -> None:
     out = run_json(["list"], capsys)
     tables = {t["table"]: t for t in out["tables"]}
     assert set(tables) == {"damage-grade", "rebuild-support", "condolence", "relief-loan"}
-    assert sum(len(t["rows"]) for t in tables.values()) == 41
+    assert sum(len(t["rows"]) for t in tables.values()) == 42
     assert all(t["source"] and t["effective"] for t in tables.values())
 
 
