@@ -389,7 +389,7 @@ class Case:
 
 
 def estimate(
-    case: Case, book: RuleBook, *, income_boundary: IncomeBoundary = "inclusive"
+    case: Case, book: RuleBook, *, income_boundary: IncomeBoundary = "exclusive"
 ) -> Estimate:
     """The estimate for `case` under the tables in `book`.
 

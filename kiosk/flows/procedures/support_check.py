@@ -177,7 +177,7 @@ def results(
     book: RuleBook,
     *,
     disaster: Disaster | None = None,
-    income_boundary: IncomeBoundary = "inclusive",
+    income_boundary: IncomeBoundary = "exclusive",  # 法10条1項 「に満たない」
 ) -> SupportResult:
     """One estimate per scheme the answers point to; the home's support always comes first."""
     grade, grade_rule = answers.effective_grade(book)

@@ -452,10 +452,47 @@ def test_relief_loan_income_limits_and_the_boundary_setting(
     assert above.total_yen == below.total_yen  # the limit is still shown to staff
 
 
+@pytest.mark.parametrize(
+    ("household", "limit"),
+    [(1, 2_200_000), (2, 4_300_000), (3, 6_200_000), (4, 7_300_000), (5, 7_600_000)],
+)
+def test_relief_loan_income_exactly_at_the_limit_is_not_eligible_by_default(
+    household: int, limit: int
+) -> None:
+    # 災害弔慰金法10条1項: 所得の合計額が政令で定める額「に満たない」 — strictly below.
+    def run(income: int):
+        case = Case(Scheme.RELIEF_LOAN, grade=G.ZENKAI, household=household, income_yen=income,
+                    scale=DisasterScale(relief_act_applied_in_prefecture=True))  # fmt: skip
+        return estimate(case, BOOK)
+
+    at = run(limit)
+    assert at.outcome == "staff-review"
+    assert at.reasons == ("rules.reason.relief-loan.income-exclusive",)
+    assert run(limit - 1).outcome == "likely-eligible"
+
+
+def test_the_shipped_setting_defaults_to_below_the_limit() -> None:
+    from kiosk.config import RulesSettings
+
+    assert RulesSettings().loan_income_limit == "exclusive"
+
+
+def test_no_text_says_exactly_at_the_limit_qualifies() -> None:
+    from kiosk.flows.procedures.catalog import LANGUAGES, CatalogText
+
+    for lang in LANGUAGES:
+        for mid in ("rules.reason.relief-loan.income-inclusive",
+                    "rules.reason.relief-loan.income-exclusive"):  # fmt: skip
+            text = CatalogText(lang)(mid, income_limit="4,300,000")
+            assert "ちょうど" not in text and "exactly the limit" not in text
+            assert "恰好" not in text and "같으면 대상" not in text
+            assert "bằng đúng" not in text and "exatamente" not in text
+
+
 def test_relief_loan_unknown_income_and_act_are_notes() -> None:
     est = estimate(Case(Scheme.RELIEF_LOAN, grade=G.ZENKAI, household=3), BOOK)
     assert est.outcome == "likely-eligible"
-    assert "rules.note.relief-loan.income-inclusive" in est.notes
+    assert "rules.note.relief-loan.income-exclusive" in est.notes  # 未満 by default
     assert "rules.note.relief-loan.act-must-apply" in est.notes
     no_act = Case(
         Scheme.RELIEF_LOAN,

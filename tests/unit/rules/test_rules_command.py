@@ -25,7 +25,7 @@ def run_json(
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
     p = tmp_path / "kiosk.toml"
-    p.write_text('[rules]\nloan_income_limit = "exclusive"\n', encoding="utf-8")
+    p.write_text('[rules]\nloan_income_limit = "inclusive"\n', encoding="utf-8")
     return p
 
 
@@ -89,12 +89,14 @@ def test_loan_boundary_comes_from_the_setting(
 ) -> None:
     args = ["estimate", "--scheme", "relief-loan", "--grade", "zenkai", "--household", "2",
             "--income-yen", "4300000"]  # fmt: skip
-    inclusive = run_json(args, capsys)
-    assert inclusive["outcome"] == "likely-eligible"
-    exclusive = run_json(args, capsys, config)
+    # Exactly at the 2-person limit (430万): the law's 「に満たない」 is the default.
+    exclusive = run_json(args, capsys)
     assert exclusive["income_boundary"] == "exclusive"
     assert exclusive["outcome"] == "staff-review"
     assert exclusive["reasons"] == ["rules.reason.relief-loan.income-exclusive"]
+    inclusive = run_json(args, capsys, config)  # a site that chose 以下
+    assert inclusive["income_boundary"] == "inclusive"
+    assert inclusive["outcome"] == "likely-eligible"
 
 
 def test_condolence_sibling(capsys: pytest.CaptureFixture[str]) -> None:
