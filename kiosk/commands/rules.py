@@ -211,6 +211,8 @@ def list_command(args: argparse.Namespace, ctx: Context) -> int:
             "note": t.note,
             "file": t.path.name,
             "rows": [v.id for v in t.rows()],
+            # each row's own article where it has one, else the table's source
+            "citations": {v.id: v.source or t.source for v in t.rows()},
         }
         for t in book.tables
     ]

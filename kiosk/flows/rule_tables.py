@@ -239,6 +239,14 @@ class LimitRow(Row):
     injured: bool
     situation: Literal["injury-only", "goods", "hankai", "zenkai", "dwelling-lost"]
     limit_yen: Yen
+    # 特別の事情 (the rest of the home must be pulled down to rebuild …): the higher limit
+    special_limit_yen: Yen | None = None
+
+    @model_validator(mode="after")
+    def _special_is_higher(self) -> LimitRow:
+        if self.special_limit_yen is not None and self.special_limit_yen <= self.limit_yen:
+            raise ValueError("special_limit_yen must be above limit_yen")
+        return self
 
 
 class LoanGrades(_Strict):

@@ -671,6 +671,9 @@ def _relief_loan(case: Case, book: RuleBook, boundary: IncomeBoundary) -> Estima
         limit = best.limit_yen
         applied.append(t.ref(best, amount=yen(limit)))
         parts = (Part(best.id, "part.relief-loan.limit", limit),)
+        if best.special_limit_yen is not None:  # 170万→250万 etc.: staff decide
+            notes.append("rules.note.relief-loan.special")
+            params["special_limit"] = yen(best.special_limit_yen)
     else:
         reasons.append("rules.reason.relief-loan.no-damage")
 

@@ -489,6 +489,32 @@ def test_no_text_says_exactly_at_the_limit_qualifies() -> None:
             assert "bằng đúng" not in text and "exatamente" not in text
 
 
+@pytest.mark.parametrize(
+    ("injured", "grade", "limit", "special"),
+    [
+        (False, G.HANKAI, 1_700_000, "2,500,000"),  # 170万→250万
+        (False, G.ZENKAI, 2_500_000, "3,500,000"),  # 250万→350万
+        (True, G.HANKAI, 2_700_000, "3,500,000"),  # 270万→350万
+    ],
+)
+def test_relief_loan_names_the_special_case_limit(
+    injured: bool, grade: DamageGrade, limit: int, special: str
+) -> None:
+    # 施行令7条: where the rest of the home must be pulled down to rebuild (特別の事情), the limit
+    # rises; staff decide, so the estimate keeps the ordinary limit and names the higher one.
+    est = estimate(Case(Scheme.RELIEF_LOAN, grade=grade, household=2, injured=injured), BOOK)
+    assert est.total_yen == limit
+    assert "rules.note.relief-loan.special" in est.notes
+    assert est.params["special_limit"] == special
+
+
+def test_relief_loan_without_a_special_case_has_no_special_note() -> None:
+    est = estimate(Case(Scheme.RELIEF_LOAN, household=2, goods_lost=True), BOOK)
+    assert est.total_yen == 1_500_000
+    assert "rules.note.relief-loan.special" not in est.notes
+    assert "special_limit" not in est.params
+
+
 def test_relief_loan_unknown_income_and_act_are_notes() -> None:
     est = estimate(Case(Scheme.RELIEF_LOAN, grade=G.ZENKAI, household=3), BOOK)
     assert est.outcome == "likely-eligible"

@@ -132,6 +132,13 @@ def test_list_names_every_table(capsys: pytest.CaptureFixture[str]) -> None:
     assert set(tables) == {"damage-grade", "rebuild-support", "condolence", "relief-loan"}
     assert sum(len(t["rows"]) for t in tables.values()) == 42
     assert all(t["source"] and t["effective"] for t in tables.values())
+    # every row keeps its citation: its own article, or the table's source
+    for t in tables.values():
+        assert sorted(t["citations"]) == sorted(t["rows"])
+        assert all(c.strip() and "第73号" not in c for c in t["citations"].values())
+    site = tables["rebuild-support"]["citations"]["rebuild-support.demolished-site"]
+    assert "第2条第2号ロ" in site and "敷地" in site
+    assert "令和2年法律第69号" in tables["rebuild-support"]["source"]
 
 
 def test_a_site_can_ship_its_own_tables(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
