@@ -113,7 +113,9 @@ def _q(attr: str, name: str, kind: str, choices: tuple[tuple[str, str], ...] = (
 _ALL: tuple[tuple[Question, Callable[[SupportAnswers], bool]], ...] = (
     (_q("has_certificate", "has-certificate", "yes-no"), lambda a: True),
     (_q("grade", "grade", "choice", _GRADES, "grade"), lambda a: a.has_certificate is True),
-    (_q("household", "household", "number", help_name="household"), lambda a: True),
+    # 法3条: 単数世帯 is judged 「自然災害の発生時において」, so ask for the household then.
+    (_q("household", "household-at-disaster", "number", help_name="household-at-disaster"),
+     lambda a: True),
     (_q("long_term_evacuation", "long-term-evacuation", "yes-no"), lambda a: True),
     # 法2条2号ロ: any grade below 全壊 may have been demolished (半壊 or worse, or the site
     # damaged); below 半壊 only a damaged site makes it count, so that is asked next.
