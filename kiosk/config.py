@@ -245,8 +245,9 @@ class StaffSettings:
 
 @pyd.dataclass(frozen=True, config=_FROZEN)
 class RulesSettings:
-    # 災害援護資金: sources differ on 以下 (inclusive) vs 未満 (exclusive) at the income limit.
-    loan_income_limit: Literal["inclusive", "exclusive"] = "inclusive"
+    # 災害援護資金: the law says 所得が政令で定める額「に満たない」 (未満, exclusive); a site whose
+    # own 条例 or practice reads 以下 may choose "inclusive" (exactly at the limit qualifies).
+    loan_income_limit: Literal["inclusive", "exclusive"] = "exclusive"
     # folder of rule tables (*.toml); empty: the shipped assets/rules
     tables: PathText = ""
     disasters: PathText = ""  # empty: assets/demo/disasters.toml

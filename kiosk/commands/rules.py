@@ -75,7 +75,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--household", type=_household, default=1, metavar="N")
     e.add_argument("--plan", choices=[p.value for p in r.Plan], default="none")
     e.add_argument("--rented-first", action="store_true", help="rent first, then build/repair")
-    e.add_argument("--demolished", action="store_true", help="半壊/大規模半壊 home demolished")
+    e.add_argument("--demolished", action="store_true", help="home demolished (解体)")
+    e.add_argument("--site-damage", action="store_true",
+                   help="demolished for damage to the site (がけ崩れ, 液状化)")  # fmt: skip
     e.add_argument("--long-term-evacuation", action="store_true", help="長期避難")
     e.add_argument("--main-earner", action="store_true", help="the person kept the household")
     e.add_argument("--relation", choices=[x.value for x in r.Relation])
@@ -138,6 +140,7 @@ def estimate_command(args: argparse.Namespace, ctx: Context) -> int:
         plan=r.Plan(args.plan),
         rented_first=args.rented_first,
         demolished=args.demolished,
+        site_damage=args.site_damage,
         long_term_evacuation=args.long_term_evacuation,
         main_earner=args.main_earner,
         relation=r.Relation(args.relation) if args.relation else None,
@@ -208,6 +211,8 @@ def list_command(args: argparse.Namespace, ctx: Context) -> int:
             "note": t.note,
             "file": t.path.name,
             "rows": [v.id for v in t.rows()],
+            # each row's own article where it has one, else the table's source
+            "citations": {v.id: v.source or t.source for v in t.rows()},
         }
         for t in book.tables
     ]

@@ -136,6 +136,12 @@ class DemolishedRow(Row):
     category: Key
 
 
+class DemolishedSiteRow(Row):
+    """Demolished because of damage to the site: the category whatever the grade."""
+
+    category: Key
+
+
 class RebuildDocuments(_Strict):
     basic: Docs
     build: Docs
@@ -151,6 +157,7 @@ class RebuildSupportRules(_Strict):
     row: Annotated[list[RebuildRow], Field(min_length=1, max_length=MAX_ROWS)]
     single_person: FractionRow
     demolished: DemolishedRow
+    demolished_site: DemolishedSiteRow
     rent_then: Row
     documents: RebuildDocuments
 
@@ -158,7 +165,12 @@ class RebuildSupportRules(_Strict):
     def _categories(self) -> RebuildSupportRules:
         cats = [r.category for r in self.row]
         _unique("row", cats)
-        for needed in ("zenkai", "chouki-hinan", self.demolished.category):
+        for needed in (
+            "zenkai",
+            "chouki-hinan",
+            self.demolished.category,
+            self.demolished_site.category,
+        ):
             if needed not in cats:
                 raise ValueError(f"no [[row]] with category '{needed}'")
         return self
@@ -227,6 +239,14 @@ class LimitRow(Row):
     injured: bool
     situation: Literal["injury-only", "goods", "hankai", "zenkai", "dwelling-lost"]
     limit_yen: Yen
+    # 特別の事情 (the rest of the home must be pulled down to rebuild …): the higher limit
+    special_limit_yen: Yen | None = None
+
+    @model_validator(mode="after")
+    def _special_is_higher(self) -> LimitRow:
+        if self.special_limit_yen is not None and self.special_limit_yen <= self.limit_yen:
+            raise ValueError("special_limit_yen must be above limit_yen")
+        return self
 
 
 class LoanGrades(_Strict):

@@ -366,7 +366,8 @@ class Case:
     household: int = 1
     plan: Plan = Plan.NONE
     rented_first: bool = False  # 加算: rented first, then builds or repairs
-    demolished: bool = False  # had to demolish a 半壊 / 大規模半壊 home (解体)
+    demolished: bool = False  # had to demolish the home (解体, 法2条2号ロ)
+    site_damage: bool = False  # … because its site was damaged (がけ崩れ, 液状化): any grade
     long_term_evacuation: bool = False  # 長期避難
     main_earner: bool = False  # the person who died or was disabled kept the household
     relation: Relation | None = None  # condolence: applicant's relation to the deceased
@@ -388,7 +389,7 @@ class Case:
 
 
 def estimate(
-    case: Case, book: RuleBook, *, income_boundary: IncomeBoundary = "inclusive"
+    case: Case, book: RuleBook, *, income_boundary: IncomeBoundary = "exclusive"
 ) -> Estimate:
     """The estimate for `case` under the tables in `book`.
 
@@ -452,6 +453,10 @@ def _rebuild_support(case: Case, book: RuleBook) -> Estimate:
     elif case.demolished and g is not None and g in demolished.grades:
         category = demolished.category
         applied.append(t.ref(demolished, grade=g.value))
+    elif case.demolished and case.site_damage:
+        site = rules.demolished_site
+        category = site.category
+        applied.append(t.ref(site, grade=g.value if g else ""))
     elif g is not None and g.value in rows:
         category = g.value
     else:
@@ -666,6 +671,9 @@ def _relief_loan(case: Case, book: RuleBook, boundary: IncomeBoundary) -> Estima
         limit = best.limit_yen
         applied.append(t.ref(best, amount=yen(limit)))
         parts = (Part(best.id, "part.relief-loan.limit", limit),)
+        if best.special_limit_yen is not None:  # 170万→250万 etc.: staff decide
+            notes.append("rules.note.relief-loan.special")
+            params["special_limit"] = yen(best.special_limit_yen)
     else:
         reasons.append("rules.reason.relief-loan.no-damage")
 

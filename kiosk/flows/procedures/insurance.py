@@ -52,6 +52,14 @@ def _day(d: date | None) -> str:
     return d.isoformat() if d else "—"
 
 
+def share_line(label: str, percent: int) -> DisplayLine:
+    """A copay share: in tenths where it is whole tenths (Japanese says 1割, never 10割)."""
+    if percent % 10 == 0:
+        return DisplayLine(label, message="insurance.share.tenths",
+                           params=(("tenths", percent // 10), ("percent", percent)))  # fmt: skip
+    return DisplayLine(label, message="insurance.share.percent", params=(("percent", percent),))
+
+
 def display_lines(result: QualificationResult) -> list[DisplayLine]:
     """One qualification as label/value lines, in the order a clinic's screen shows them."""
     lines = [
@@ -69,15 +77,11 @@ def display_lines(result: QualificationResult) -> list[DisplayLine]:
         DisplayLine("insurance.field.valid", f"{_day(result.valid_from)} – {_day(result.valid_to)}")
     )
     if result.copayment_percent is not None:
-        lines.append(
-            DisplayLine("insurance.field.copayment", message="insurance.percent",
-                        params=(("percent", result.copayment_percent),))
-        )  # fmt: skip
+        lines.append(share_line("insurance.field.copayment", result.copayment_percent))
     if result.elderly_copayment_percent is not None:
         lines.append(
-            DisplayLine("insurance.field.elderly-copayment", message="insurance.percent",
-                        params=(("percent", result.elderly_copayment_percent),))
-        )  # fmt: skip
+            share_line("insurance.field.elderly-copayment", result.elderly_copayment_percent)
+        )
     lines.append(
         DisplayLine("insurance.field.limit", message=result.limit_category_id or "insurance.none")
     )

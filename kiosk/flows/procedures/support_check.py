@@ -59,6 +59,7 @@ class SupportAnswers:
     plan: Plan | None = None
     rented_first: bool = False
     demolished: bool = False
+    site_damage: bool = False  # demolished because the site was damaged (がけ崩れ, 液状化)
     long_term_evacuation: bool = False
     death: bool = False  # someone in the household died in the disaster
     death_main_earner: bool = False
@@ -91,6 +92,7 @@ _PLANS = tuple((p.value, f"procedures.plan.{p.value}") for p in Plan)
 _RELATIONS = tuple((r.value, f"procedures.relation.{r.value}") for r in Relation)
 
 
+_BELOW_HANKAI = (DamageGrade.JUN_HANKAI, DamageGrade.ICHIBU_SONKAI)
 _CATEGORIES = {"household": ("household",), "income_yen": ("income",)}
 _DIGITS = {"household": 2, "income_yen": 5}  # the household 1–30; the income in 万円
 
@@ -111,10 +113,16 @@ def _q(attr: str, name: str, kind: str, choices: tuple[tuple[str, str], ...] = (
 _ALL: tuple[tuple[Question, Callable[[SupportAnswers], bool]], ...] = (
     (_q("has_certificate", "has-certificate", "yes-no"), lambda a: True),
     (_q("grade", "grade", "choice", _GRADES, "grade"), lambda a: a.has_certificate is True),
-    (_q("household", "household", "number", help_name="household"), lambda a: True),
+    # 法3条: 単数世帯 is judged 「自然災害の発生時において」, so ask for the household then.
+    (_q("household", "household-at-disaster", "number", help_name="household-at-disaster"),
+     lambda a: True),
     (_q("long_term_evacuation", "long-term-evacuation", "yes-no"), lambda a: True),
+    # 法2条2号ロ: any grade below 全壊 may have been demolished (半壊 or worse, or the site
+    # damaged); below 半壊 only a damaged site makes it count, so that is asked next.
     (_q("demolished", "demolished", "yes-no", help_name="demolished"),
-     lambda a: a.grade in (DamageGrade.HANKAI, DamageGrade.DAIKIBO_HANKAI)),
+     lambda a: a.grade is not None and a.grade is not DamageGrade.ZENKAI),
+    (_q("site_damage", "site-damage", "yes-no", help_name="site-damage"),
+     lambda a: a.demolished and a.grade in _BELOW_HANKAI),
     (_q("plan", "plan", "choice", _PLANS), lambda a: True),
     (_q("rented_first", "rented-first", "yes-no"), lambda a: a.plan in (Plan.BUILD, Plan.REPAIR)),
     (_q("death", "death", "yes-no"), lambda a: True),
@@ -171,7 +179,7 @@ def results(
     book: RuleBook,
     *,
     disaster: Disaster | None = None,
-    income_boundary: IncomeBoundary = "inclusive",
+    income_boundary: IncomeBoundary = "exclusive",  # 法10条1項 「に満たない」
 ) -> SupportResult:
     """One estimate per scheme the answers point to; the home's support always comes first."""
     grade, grade_rule = answers.effective_grade(book)
@@ -188,6 +196,7 @@ def results(
             plan=answers.plan or Plan.NONE,
             rented_first=answers.rented_first,
             demolished=answers.demolished,
+            site_damage=answers.site_damage,
             long_term_evacuation=answers.long_term_evacuation,
             **base,
         )
@@ -288,7 +297,8 @@ def today_for(disaster: Disaster | None, now: date) -> date:
 # -- the procedure --------------------------------------------------------------------------
 
 _BOOLS = (
-    "has_certificate", "rented_first", "demolished", "long_term_evacuation", "death",
+    "has_certificate", "rented_first", "demolished", "site_damage", "long_term_evacuation",
+    "death",
     "death_main_earner", "closer_relatives", "sibling_lived_with", "disaster_related_death",
     "disability", "disability_main_earner", "injured", "goods_lost", "dwelling_lost",
     "wants_loan_check",

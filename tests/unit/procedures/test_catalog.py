@@ -109,6 +109,11 @@ def test_the_sweep_found_a_realistic_number_of_ids() -> None:
     assert len(ALL_IDS) > 250
 
 
+# Ids whose languages pick one of several values the code always passes (each language's own
+# form: 1割 in Japanese, 10% elsewhere); every language must still use only these, and some.
+ALTERNATIVE_FORMS = {"insurance.share.tenths": {"tenths", "percent"}}
+
+
 @pytest.mark.parametrize("message_id", ALL_IDS)
 def test_message_has_every_language_and_the_same_placeholders(message_id: str) -> None:
     texts = CATALOG.get(message_id)
@@ -117,6 +122,9 @@ def test_message_has_every_language_and_the_same_placeholders(message_id: str) -
         lang: {f for _, f, _, _ in string.Formatter().parse(texts[lang]) if f} for lang in LANGUAGES
     }
     assert all(texts[lang].strip() for lang in LANGUAGES)
+    if message_id in ALTERNATIVE_FORMS:
+        assert all(v and v <= ALTERNATIVE_FORMS[message_id] for v in fields.values()), fields
+        return
     assert len({frozenset(v) for v in fields.values()}) == 1, fields
 
 

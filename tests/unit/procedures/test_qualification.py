@@ -82,7 +82,8 @@ def test_valid_result_fields() -> None:
     assert r.limit_category == "B04" and r.limit_category_id == "insurance.limit.B04"
     lines = {x.label: x for x in insurance.display_lines(r)}
     assert lines["insurance.field.insurer"].text == "デモ後期高齢者医療広域連合 (39999999)"
-    assert lines["insurance.field.copayment"].params == (("percent", 10),)
+    assert lines["insurance.field.copayment"].message == "insurance.share.tenths"
+    assert lines["insurance.field.copayment"].params == (("tenths", 1), ("percent", 10))
     assert lines["insurance.field.limit"].message == "insurance.limit.B04"
     assert lines["insurance.field.person"].message == "insurance.person.insured"
 
@@ -246,3 +247,51 @@ def test_waiting_outcome_payload_without_consent() -> None:
         "procedures.next.insurance.certificate",
         "procedures.next.insurance.staff",
     )
+
+
+# What a clinic desk says for the share: 1割/2割/3割 in Japanese (10割 means "uninsured"),
+# a percent elsewhere. One expected text per language and share.
+SHARES = {
+    "ja": {10: "1割", 20: "2割", 30: "3割"},
+    "ja-easy": {10: "1わり（10%）", 20: "2わり（20%）", 30: "3わり（30%）"},
+    "en": {10: "10%", 20: "20%", 30: "30%"},
+    "zh": {10: "10%", 20: "20%", 30: "30%"},
+    "ko": {10: "10%", 20: "20%", 30: "30%"},
+    "vi": {10: "10%", 20: "20%", 30: "30%"},
+    "pt": {10: "10%", 20: "20%", 30: "30%"},
+}
+
+
+@pytest.mark.parametrize("language", sorted(SHARES))
+@pytest.mark.parametrize("percent", [10, 20, 30])
+def test_copay_share_reads_in_tenths_never_as_ten_wari(language: str, percent: int) -> None:
+    from kiosk.flows.procedures.catalog import CatalogText
+
+    text = CatalogText(language)
+    line = insurance.share_line("insurance.field.copayment", percent)
+    shown = text(line.message, **dict(line.params))
+    assert shown == SHARES[language][percent]
+    assert "10割" not in shown and "30割" not in shown and "{" not in shown
+
+
+def test_copay_share_from_the_result_file_prints_1_wari() -> None:
+    from kiosk.flows.procedures.catalog import CatalogText
+
+    (r,) = parse_result(demo_bytes("valid")).results  # InsuredPartialContributionRatio 10
+    line = next(x for x in insurance.display_lines(r) if x.label == "insurance.field.copayment")
+    assert CatalogText("ja")(line.message, **dict(line.params)) == "1割"
+    three = parse_result(
+        demo_bytes("valid").replace(
+            b"<InsuredPartialContributionRatio>10<", b"<InsuredPartialContributionRatio>30<"
+        )
+    ).results[0]
+    line = next(x for x in insurance.display_lines(three) if x.label == "insurance.field.copayment")
+    assert CatalogText("ja")(line.message, **dict(line.params)) == "3割"
+    assert CatalogText("ja-easy")(line.message, **dict(line.params)) == "3わり（30%）"
+
+
+def test_odd_share_is_a_percent_not_wari() -> None:
+    from kiosk.flows.procedures.catalog import CatalogText
+
+    line = insurance.share_line("insurance.field.copayment", 15)
+    assert CatalogText("ja")(line.message, **dict(line.params)) == "15%"

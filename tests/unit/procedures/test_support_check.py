@@ -53,6 +53,78 @@ def test_follow_up_questions_appear_only_when_they_matter() -> None:
     assert "income_yen" in asked(a)
 
 
+@pytest.mark.parametrize("grade", [DamageGrade.HANKAI, DamageGrade.CHUKIBO_HANKAI,
+                                   DamageGrade.DAIKIBO_HANKAI])  # fmt: skip
+def test_demolition_is_asked_for_every_half_grade(grade: DamageGrade) -> None:
+    # 法2条2号ロ 「住宅が半壊し…解体」: 中規模半壊 included; the site question is not needed.
+    a = sc.SupportAnswers(has_certificate=True, grade=grade, demolished=True)
+    assert "demolished" in asked(a) and "site_damage" not in asked(a)
+
+
+@pytest.mark.parametrize("grade", [DamageGrade.JUN_HANKAI, DamageGrade.ICHIBU_SONKAI])
+def test_below_hankai_a_demolition_asks_whether_the_site_was_damaged(grade: DamageGrade) -> None:
+    a = sc.SupportAnswers(has_certificate=True, grade=grade)
+    assert "demolished" in asked(a) and "site_damage" not in asked(a)
+    a.demolished = True
+    assert "site_damage" in asked(a)
+
+
+def test_zenkai_and_unknown_grades_are_not_asked_about_demolition() -> None:
+    for a in (sc.SupportAnswers(has_certificate=True, grade=DamageGrade.ZENKAI),
+              sc.SupportAnswers(has_certificate=False)):  # fmt: skip
+        assert "demolished" not in asked(a)
+
+
+def test_chukibo_hankai_demolished_two_people_building_is_300_man() -> None:
+    answers = sc.support_answers(
+        {"has_certificate": "yes", "grade": "chukibo-hankai", "household": "2",
+         "demolished": "yes", "plan": "build"}
+    )  # fmt: skip
+    (est, *_) = sc.results(answers, BOOK, disaster=TYPHOON).estimates
+    assert est.total_yen == 3_000_000  # 100万 + 200万, not the 中規模半壊 row's 100万
+    assert est.rules[0].id == "rebuild-support.kaitai"
+
+
+def test_ichibu_sonkai_demolished_for_a_landslide_single_household() -> None:
+    answers = sc.support_answers(
+        {"has_certificate": "yes", "grade": "ichibu-sonkai", "household": "1",
+         "demolished": "yes", "site_damage": "yes", "plan": "build"}
+    )  # fmt: skip
+    (est, *_) = sc.results(answers, BOOK, disaster=TYPHOON).estimates
+    assert est.total_yen == 2_250_000  # (100万 + 200万) × 3/4 for a 単数世帯 (法3条)
+    assert [r.id for r in est.rules][:2] == ["rebuild-support.kaitai",
+                                             "rebuild-support.demolished-site"]  # fmt: skip
+
+
+# 被災者生活再建支援法3条: 単数世帯 is 「自然災害の発生時において」 one person, so the question
+# and its help ask about the day of the disaster, never today's household or the 住民票.
+DISASTER_WORD = {"ja": "災害", "ja-easy": "さいがい", "en": "disaster", "zh": "灾害",
+                 "ko": "재해", "vi": "thiên tai", "pt": "desastre"}  # fmt: skip
+
+
+@pytest.mark.parametrize("language", sorted(DISASTER_WORD))
+def test_household_is_asked_as_it_was_when_the_disaster_happened(language: str) -> None:
+    from kiosk.flows.procedures.catalog import CatalogText
+
+    q = next(q for q in sc.questions(sc.SupportAnswers()) if q.id == "household")
+    assert q.message_id == "procedures.question.household-at-disaster"
+    text = CatalogText(language)
+    for mid in (q.message_id, q.help_id, "procedures.error.household-required"):
+        said = text(mid)
+        assert said != mid and DISASTER_WORD[language] in said.lower(), (mid, said)
+        assert "住民票" not in said and "じゅうみんひょう" not in said
+    assert "暮らしている人は" not in text(q.message_id)
+
+
+def test_a_household_of_two_on_the_day_is_not_cut_to_three_quarters() -> None:
+    # Two at the disaster, one today (a member died in it): the answer is 2, the full amount.
+    a = sc.support_answers({"has_certificate": "yes", "grade": "zenkai", "household": "2",
+                            "plan": "build"})  # fmt: skip
+    (est, *_) = sc.results(a, BOOK, disaster=TYPHOON).estimates
+    assert est.total_yen == 3_000_000
+    assert "rebuild-support.single-person" not in [r.id for r in est.rules]
+
+
 def test_grade_question_offers_every_grade_and_dont_know() -> None:
     q = next(q for q in sc.questions(sc.SupportAnswers(has_certificate=True)) if q.id == "grade")
     assert [c.value for c in q.choices] == [g.value for g in DamageGrade] + ["unknown"]

@@ -87,6 +87,12 @@ BROKEN = [
                  r"\[income\] has '2' twice", id="household-twice"),
     pytest.param("rebuild-support.toml", "numerator = 3", "numerator = 5",
                  r"\[single_person\].*numerator must not exceed", id="share-over-one"),
+    pytest.param("relief-loan.toml", "special_limit_yen = 2_500_000",
+                 "special_limit_yen = 1_000_000",
+                 r"\(id 'relief-loan.hankai'\).*special_limit_yen must be above",
+                 id="special-lower"),
+    pytest.param("rebuild-support.toml", "[demolished_site]", "[demolished_sites]",
+                 r"\[demolished_sites\]: unknown key", id="no-site-demolition-row"),
 ]  # fmt: skip
 
 
@@ -130,6 +136,18 @@ def test_a_row_may_cite_its_own_article(tmp_path: Path) -> None:
     assert sources["rebuild-support.single-person"] == article
     assert sources["rebuild-support.zenkai"].startswith("被災者生活再建支援法 第3条")
     assert est.total_yen == 2_250_000  # the amounts did not move
+
+
+def test_amendment_2020_is_cited_as_law_69() -> None:
+    # 被災者生活再建支援法の一部を改正する法律 (中規模半壊 added) is 令和2年法律第69号.
+    texts = [t.source for t in read(SHIPPED)] + [
+        r.source or "" for t in read(SHIPPED) for r in t.rows()
+    ]
+    assert not any("第73号" in s for s in texts)
+    rebuild = next(t for t in read(SHIPPED) if t.scheme == "rebuild-support")
+    assert "令和2年法律第69号" in rebuild.source
+    for path in SHIPPED.glob("*.toml"):
+        assert "第73号" not in path.read_text(encoding="utf-8")
 
 
 def test_every_shipped_row_is_typed_and_keeps_its_citation_and_date() -> None:

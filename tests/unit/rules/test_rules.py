@@ -141,10 +141,61 @@ def test_demolished_one_person_hankai_is_three_quarters_of_kaitai() -> None:
     ]
 
 
-def test_demolished_chukibo_hankai_is_not_kaitai() -> None:
-    est = rebuild(G.CHUKIBO_HANKAI, 2, Plan.REPAIR, demolished=True)
-    assert est.total_yen == 500_000
-    assert "rebuild-support.demolished" not in [r.id for r in est.rules]
+# 被災者生活再建支援法 第2条第2号ロ: 「住宅が半壊し、又は住宅の敷地に被害が生じ、…やむを得ない
+# 事由により、当該住宅を解体し、又は解体されるに至った世帯」. 中規模半壊 and 大規模半壊 are
+# 半壊 or worse; a damaged site makes any grade count. 解体 is paid as 全壊 (法3条):
+# 基礎 100万 + 加算 (建設・購入 200万, 補修 100万, 賃借 50万); 単数世帯 3/4 (法3条).
+def test_demolished_chukibo_hankai_counts_as_kaitai_2_people_build_is_300_man() -> None:
+    est = rebuild(G.CHUKIBO_HANKAI, 2, Plan.BUILD, demolished=True)
+    assert [p.amount_yen for p in est.parts] == [1_000_000, 2_000_000]
+    assert est.total_yen == 3_000_000  # not the 中規模半壊 row's 100万
+    assert [r.id for r in est.rules][:2] == ["rebuild-support.kaitai", "rebuild-support.demolished"]
+    assert "第2条第2号ロ" in est.rules[1].source
+    assert "documents.demolition-proof" in est.documents
+
+
+def test_demolished_chukibo_hankai_single_household_is_three_quarters() -> None:
+    est = rebuild(G.CHUKIBO_HANKAI, 1, Plan.BUILD, demolished=True)
+    assert [p.amount_yen for p in est.parts] == [750_000, 1_500_000]
+    assert est.total_yen == 2_250_000
+    assert "rebuild-support.single-person" in [r.id for r in est.rules]
+
+
+def test_chukibo_hankai_not_demolished_keeps_its_own_row() -> None:
+    est = rebuild(G.CHUKIBO_HANKAI, 2, Plan.BUILD)
+    assert est.total_yen == 1_000_000  # 法3条: 中規模半壊 has no 基礎, 加算 100万 to build
+
+
+@pytest.mark.parametrize(
+    ("grade", "household", "plan", "parts"),
+    [
+        (G.JUN_HANKAI, 2, Plan.BUILD, [1_000_000, 2_000_000]),
+        (G.ICHIBU_SONKAI, 2, Plan.REPAIR, [1_000_000, 1_000_000]),
+        (G.ICHIBU_SONKAI, 1, Plan.RENT, [750_000, 375_000]),
+        (G.JUN_HANKAI, 1, Plan.BUILD, [750_000, 1_500_000]),
+    ],
+)
+def test_demolished_for_site_damage_counts_as_kaitai_whatever_the_grade(
+    grade: DamageGrade, household: int, plan: Plan, parts: list[int]
+) -> None:
+    est = rebuild(grade, household, plan, demolished=True, site_damage=True)
+    assert est.outcome == "likely-eligible"
+    assert [p.amount_yen for p in est.parts] == parts
+    ids = [r.id for r in est.rules]
+    assert ids[:2] == ["rebuild-support.kaitai", "rebuild-support.demolished-site"]
+    assert "敷地" in est.rules[1].source and "第2条第2号ロ" in est.rules[1].source
+
+
+def test_site_damage_without_demolition_is_not_kaitai() -> None:
+    est = rebuild(G.JUN_HANKAI, 2, Plan.BUILD, site_damage=True)
+    assert est.outcome == "staff-review"
+    assert "rebuild-support.kaitai" not in [r.id for r in est.rules]
+
+
+def test_jun_hankai_demolished_for_other_reasons_is_not_kaitai() -> None:
+    est = rebuild(G.JUN_HANKAI, 2, Plan.BUILD, demolished=True)
+    assert est.outcome == "staff-review"
+    assert est.total_yen == 0
 
 
 def test_long_term_evacuation_counts_like_zenkai() -> None:
@@ -401,10 +452,73 @@ def test_relief_loan_income_limits_and_the_boundary_setting(
     assert above.total_yen == below.total_yen  # the limit is still shown to staff
 
 
+@pytest.mark.parametrize(
+    ("household", "limit"),
+    [(1, 2_200_000), (2, 4_300_000), (3, 6_200_000), (4, 7_300_000), (5, 7_600_000)],
+)
+def test_relief_loan_income_exactly_at_the_limit_is_not_eligible_by_default(
+    household: int, limit: int
+) -> None:
+    # 災害弔慰金法10条1項: 所得の合計額が政令で定める額「に満たない」 — strictly below.
+    def run(income: int):
+        case = Case(Scheme.RELIEF_LOAN, grade=G.ZENKAI, household=household, income_yen=income,
+                    scale=DisasterScale(relief_act_applied_in_prefecture=True))  # fmt: skip
+        return estimate(case, BOOK)
+
+    at = run(limit)
+    assert at.outcome == "staff-review"
+    assert at.reasons == ("rules.reason.relief-loan.income-exclusive",)
+    assert run(limit - 1).outcome == "likely-eligible"
+
+
+def test_the_shipped_setting_defaults_to_below_the_limit() -> None:
+    from kiosk.config import RulesSettings
+
+    assert RulesSettings().loan_income_limit == "exclusive"
+
+
+def test_no_text_says_exactly_at_the_limit_qualifies() -> None:
+    from kiosk.flows.procedures.catalog import LANGUAGES, CatalogText
+
+    for lang in LANGUAGES:
+        for mid in ("rules.reason.relief-loan.income-inclusive",
+                    "rules.reason.relief-loan.income-exclusive"):  # fmt: skip
+            text = CatalogText(lang)(mid, income_limit="4,300,000")
+            assert "ちょうど" not in text and "exactly the limit" not in text
+            assert "恰好" not in text and "같으면 대상" not in text
+            assert "bằng đúng" not in text and "exatamente" not in text
+
+
+@pytest.mark.parametrize(
+    ("injured", "grade", "limit", "special"),
+    [
+        (False, G.HANKAI, 1_700_000, "2,500,000"),  # 170万→250万
+        (False, G.ZENKAI, 2_500_000, "3,500,000"),  # 250万→350万
+        (True, G.HANKAI, 2_700_000, "3,500,000"),  # 270万→350万
+    ],
+)
+def test_relief_loan_names_the_special_case_limit(
+    injured: bool, grade: DamageGrade, limit: int, special: str
+) -> None:
+    # 施行令7条: where the rest of the home must be pulled down to rebuild (特別の事情), the limit
+    # rises; staff decide, so the estimate keeps the ordinary limit and names the higher one.
+    est = estimate(Case(Scheme.RELIEF_LOAN, grade=grade, household=2, injured=injured), BOOK)
+    assert est.total_yen == limit
+    assert "rules.note.relief-loan.special" in est.notes
+    assert est.params["special_limit"] == special
+
+
+def test_relief_loan_without_a_special_case_has_no_special_note() -> None:
+    est = estimate(Case(Scheme.RELIEF_LOAN, household=2, goods_lost=True), BOOK)
+    assert est.total_yen == 1_500_000
+    assert "rules.note.relief-loan.special" not in est.notes
+    assert "special_limit" not in est.params
+
+
 def test_relief_loan_unknown_income_and_act_are_notes() -> None:
     est = estimate(Case(Scheme.RELIEF_LOAN, grade=G.ZENKAI, household=3), BOOK)
     assert est.outcome == "likely-eligible"
-    assert "rules.note.relief-loan.income-inclusive" in est.notes
+    assert "rules.note.relief-loan.income-exclusive" in est.notes  # 未満 by default
     assert "rules.note.relief-loan.act-must-apply" in est.notes
     no_act = Case(
         Scheme.RELIEF_LOAN,
@@ -433,7 +547,7 @@ def test_every_table_has_source_version_and_effective_date() -> None:
 def test_rule_ids_are_unique_and_each_has_an_explanation() -> None:
     rows = all_rule_rows(BOOK)
     ids = [str(r["id"]) for r in rows]
-    assert len(ids) == len(set(ids)) == 41
+    assert len(ids) == len(set(ids)) == 42  # 41 + 解体 for 敷地被害 (法2条2号ロ)
     assert all(str(r["explain"]).startswith("rules.") for r in rows)
 
 

@@ -25,7 +25,7 @@ def run_json(
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
     p = tmp_path / "kiosk.toml"
-    p.write_text('[rules]\nloan_income_limit = "exclusive"\n', encoding="utf-8")
+    p.write_text('[rules]\nloan_income_limit = "inclusive"\n', encoding="utf-8")
     return p
 
 
@@ -69,17 +69,34 @@ def test_demolished_flag(capsys: pytest.CaptureFixture[str]) -> None:
     assert out["rules"][0]["id"] == "rebuild-support.kaitai"
 
 
+def test_site_damage_flag_counts_a_jun_hankai_demolition_as_kaitai(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    out = run_json(
+        ["estimate", "--scheme", "rebuild-support", "--grade", "準半壊", "--household", "2",
+         "--plan", "build", "--demolished", "--site-damage"],
+        capsys,
+    )  # fmt: skip
+    assert out["total_yen"] == 3_000_000  # 法2条2号ロ: 基礎 100万 + 建設 200万
+    assert [r["id"] for r in out["rules"]][:2] == [
+        "rebuild-support.kaitai",
+        "rebuild-support.demolished-site",
+    ]
+
+
 def test_loan_boundary_comes_from_the_setting(
     capsys: pytest.CaptureFixture[str], config: Path
 ) -> None:
     args = ["estimate", "--scheme", "relief-loan", "--grade", "zenkai", "--household", "2",
             "--income-yen", "4300000"]  # fmt: skip
-    inclusive = run_json(args, capsys)
-    assert inclusive["outcome"] == "likely-eligible"
-    exclusive = run_json(args, capsys, config)
+    # Exactly at the 2-person limit (430万): the law's 「に満たない」 is the default.
+    exclusive = run_json(args, capsys)
     assert exclusive["income_boundary"] == "exclusive"
     assert exclusive["outcome"] == "staff-review"
     assert exclusive["reasons"] == ["rules.reason.relief-loan.income-exclusive"]
+    inclusive = run_json(args, capsys, config)  # a site that chose 以下
+    assert inclusive["income_boundary"] == "inclusive"
+    assert inclusive["outcome"] == "likely-eligible"
 
 
 def test_condolence_sibling(capsys: pytest.CaptureFixture[str]) -> None:
@@ -113,8 +130,15 @@ def test_list_names_every_table(capsys: pytest.CaptureFixture[str]) -> None:
     out = run_json(["list"], capsys)
     tables = {t["table"]: t for t in out["tables"]}
     assert set(tables) == {"damage-grade", "rebuild-support", "condolence", "relief-loan"}
-    assert sum(len(t["rows"]) for t in tables.values()) == 41
+    assert sum(len(t["rows"]) for t in tables.values()) == 42
     assert all(t["source"] and t["effective"] for t in tables.values())
+    # every row keeps its citation: its own article, or the table's source
+    for t in tables.values():
+        assert sorted(t["citations"]) == sorted(t["rows"])
+        assert all(c.strip() and "第73号" not in c for c in t["citations"].values())
+    site = tables["rebuild-support"]["citations"]["rebuild-support.demolished-site"]
+    assert "第2条第2号ロ" in site and "敷地" in site
+    assert "令和2年法律第69号" in tables["rebuild-support"]["source"]
 
 
 def test_a_site_can_ship_its_own_tables(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

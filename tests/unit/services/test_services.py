@@ -765,8 +765,14 @@ def test_insurance_reads_the_clinic_terminal_folder_from_the_settings(
          ["--grade", "zenkai", "--household", "1", "--plan", "build"]),
         ({**SUPPORT, "grade": "hankai", "demolished": "yes", "plan": "repair"},
          ["--grade", "hankai", "--household", "2", "--plan", "repair", "--demolished"]),
-        ({**SUPPORT, "grade": "chukibo-hankai", "plan": "rent"},
+        ({**SUPPORT, "grade": "chukibo-hankai", "demolished": "no", "plan": "rent"},
          ["--grade", "chukibo-hankai", "--household", "2", "--plan", "rent"]),
+        ({**SUPPORT, "grade": "chukibo-hankai", "demolished": "yes", "plan": "build"},
+         ["--grade", "chukibo-hankai", "--household", "2", "--plan", "build", "--demolished"]),
+        ({**SUPPORT, "grade": "jun-hankai", "demolished": "yes", "site_damage": "yes",
+          "plan": "build"},
+         ["--grade", "jun-hankai", "--household", "2", "--plan", "build", "--demolished",
+          "--site-damage"]),
     ],
 )  # fmt: skip
 def test_the_session_path_agrees_with_kiosk_rules_estimate(
