@@ -185,8 +185,11 @@ class CommandPlayer:
             process = self._process
         try:
             assert process.stdin is not None
+            # A player that quits early (a bell cancelled mid-chime) breaks the pipe: the
+            # pipe is closed either way, or its file is left open.
             with contextlib.suppress(BrokenPipeError):
                 process.stdin.write(wav)
+            with contextlib.suppress(BrokenPipeError):
                 process.stdin.close()
             process.wait()
         finally:

@@ -7,6 +7,8 @@ a procedure's questions -> review -> consent -> submit -> receipt -> "please tak
 
 At any moment: card removed -> the visit is dropped; inactivity -> a warning of at least 20 s,
 then the visit is dropped; call staff -> a call is made and the visit waits (no timeout).
+Every help path rings too (visual check, no card, a failed method, a hand-off), and only staff
+(sign-in or staff card) end a call: the resident never cancels her own.
 
 Callers may rely on:
 - Everything of a visit lives in one `Visit` object that `wipe` replaces whole: nothing of one
@@ -108,7 +110,9 @@ class SessionView(Protocol):
 
     def hide_timeout_warning(self) -> None: ...
 
-    def show_staff_call(self, active: bool) -> None: ...
+    def show_staff_call(self, active: bool) -> None:
+        """A call is open (True) or answered (False); `staff_call_covers` says whether it
+        covers the page (the resident pressed call) or rides along (a help path rang)."""
 
     def show_face_check(self, running: bool) -> None:
         """The camera is looking (True) or has stopped (False)."""
@@ -162,6 +166,7 @@ class SessionMachine:
         self.page = Page.WELCOME
         self.card_present = False
         self.staff_call_active = False
+        self.staff_call_covers = False
         self._last_activity = ports.clock.monotonic()
         self._warning_since: float | None = None
 
@@ -328,11 +333,13 @@ class SessionMachine:
                     "auth.fallback", method="face", to_method="pin", reason="camera_unavailable"
                 )
                 self.view.show_message("ui.face.unavailable")
+                self._ring("camera_unavailable")
                 return
             self.visit.pin_b_for = Method.FACE
             self._go(Page.PIN_B)
         else:
             self.request_staff(SignInFor.VISUAL_CHECK)
+            self._ring("visual_check")
 
     def _start_pin(self) -> None:
         card = self._ports.card
@@ -348,6 +355,7 @@ class SessionMachine:
             self._audit("auth.attempt", method="pin", outcome="blocked", reason="pin_blocked")
             self._go(Page.CHOOSE_METHOD)
             self.view.show_message("ui.card.pin_blocked")
+            self._ring("pin_blocked")
         elif tries == 1 and not self.visit.last_try_allowed:
             self._go(Page.PIN_LAST_TRY)
         else:
@@ -395,6 +403,7 @@ class SessionMachine:
             if e.tries_left == 0:
                 self._go(Page.CHOOSE_METHOD)
                 self.view.show_message("ui.card.pin_blocked")
+                self._ring("pin_blocked")
             elif e.tries_left == 1 and not self.visit.last_try_allowed:
                 self._go(Page.PIN_LAST_TRY)
             else:
@@ -578,6 +587,7 @@ class SessionMachine:
         self.visit.pending = None
         self._go(Page.CHOOSE_METHOD)
         self.view.show_message("ui.face.fallback")
+        self._ring(reason)
 
     def _proven(self, method: Method, read: CardRead) -> None:
         v = self.visit
@@ -603,6 +613,9 @@ class SessionMachine:
         if self.page is not Page.STAFF_SIGNIN:
             return
         back = Page(self.visit.return_to)
+        if back is Page.WELCOME and self.staff_call_active:
+            self.view.show_message("ui.call.coming")  # staff are on their way: wait for them
+            return
         self.visit.signin_for = None
         self.visit.staff_card_holder = None
         if back is Page.WELCOME:
@@ -638,7 +651,9 @@ class SessionMachine:
         member's id, and the PIN is asked (a card's UID is copied from a few cm away, so the
         card alone is no credential). Elsewhere it is ignored (the resident's screen stays)."""
         if self.page is not Page.STAFF_SIGNIN:
-            return False
+            if not self.staff_call_active or self.page in (Page.READING, Page.TAKE_CARD):
+                return False
+            self.request_staff(SignInFor.ASSIST)  # staff answering a call: the card opens it
         self.touch()
         who = self._ports.staff.by_card(uid)
         if who is None:
@@ -668,6 +683,7 @@ class SessionMachine:
             return False
         self.visit.staff = who
         self._audit("staff.signin", staff_id=who.id, staff_role=who.role, outcome="ok", method=by)
+        self._call_answered()  # staff are here: only they end a call
         if purpose is SignInFor.ASSIST:
             if not self.visit.started:
                 self._begin(with_card=False)
@@ -762,6 +778,7 @@ class SessionMachine:
             return
         self._begin(with_card=False)
         self.request_staff(SignInFor.NO_CARD)
+        self._ring("no_card")
 
     # -- read-back and services -------------------------------------------------------------
 
@@ -780,6 +797,7 @@ class SessionMachine:
         self.visit.ticket = self._ports.counter.issue_ticket()
         self._audit("handoff", reason="not_me", ticket=self.visit.ticket)
         self._go(Page.NOT_ME)
+        self._ring("not_me")
 
     def choose_procedure(self, procedure: str) -> None:
         if self.page is not Page.SERVICES or procedure not in self.offered_procedures:
@@ -962,6 +980,7 @@ class SessionMachine:
                         reason="paper_route", ticket=v.ticket)  # fmt: skip
             self._go(Page.HANDOFF)
             self.view.show_message(outcome.message_id)
+            self._ring("handoff")
         elif isinstance(outcome, Refused):
             self._fail_to_counter(outcome.message_id)
         else:
@@ -997,6 +1016,7 @@ class SessionMachine:
         else:
             self._audit("handoff", reason="staff_requested", ticket=v.ticket)
         self._go(Page.HANDOFF)
+        self._ring("handoff")
 
     def _fail_to_counter(self, message_id: str) -> None:
         v = self.visit
@@ -1004,6 +1024,7 @@ class SessionMachine:
         self._audit("handoff", reason="other", ticket=v.ticket)
         self._go(Page.HANDOFF)
         self.view.show_message(message_id)
+        self._ring("handoff")
 
     # -- any time -----------------------------------------------------------------------------
 
@@ -1020,19 +1041,32 @@ class SessionMachine:
         self.visit.large_text = on
 
     def call_staff(self) -> None:
-        """A visible and audible call; the visit waits (no timeout) until it is answered."""
+        """The resident's call: a visible and audible call covering the page; the visit waits
+        (no timeout) until a member of staff signs in."""
         self.touch()
+        if self.staff_call_active and self.staff_call_covers:
+            return
+        self.staff_call_covers = True
+        if self.staff_call_active:  # a help path rang already: now it covers the page too
+            self.view.show_staff_call(True)
+            return
+        self._ring("staff_requested")
+
+    def _ring(self, reason: str) -> None:
+        """Call staff (audited `staff.called`) and stop every time-out until they sign in."""
+        self._hide_warning()
         if self.staff_call_active:
             return
         self.staff_call_active = True
+        self._audit("staff.called", purpose="support", reason=reason)
         self._ports.staff_call.call()
-        self._hide_warning()
         self.view.show_staff_call(True)
 
-    def staff_call_answered(self) -> None:
+    def _call_answered(self) -> None:
         if not self.staff_call_active:
             return
         self.staff_call_active = False
+        self.staff_call_covers = False
         self._ports.staff_call.cancel()
         self.view.show_staff_call(False)
         self.touch()
@@ -1076,6 +1110,7 @@ class SessionMachine:
             self._audit("session.ended", outcome=outcome, reason=reason)
         if self.staff_call_active:
             self.staff_call_active = False
+            self.staff_call_covers = False
             self._ports.staff_call.cancel()
             self.view.show_staff_call(False)
         self._hide_warning()

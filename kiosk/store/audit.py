@@ -33,7 +33,7 @@ REASONS = (
     "face_no_match", "face_unavailable", "camera_unavailable", "pin_wrong", "pin_blocked",
     "pin_one_try_left", "resident_choice", "accessibility", "no_card", "card_untrusted",
     "not_me", "timeout", "staff_requested", "storage_full", "paper_route", "retention",
-    "scheduled", "manual", "other",
+    "scheduled", "manual", "visual_check", "handoff", "other",
 )  # fmt: skip
 DATA_CATEGORIES = (
     "card.basic_info", "card.photo", "card.certificate", "face.live_image",
@@ -96,6 +96,7 @@ EVENTS: dict[str, frozenset[str]] = {
     "submission.delivered": frozenset({"reference", "sink"}),
     "staff.signin": frozenset({"staff_id", "staff_role", "outcome", "method"}),
     "staff.check": frozenset({"staff_id", "outcome", "reason"}),
+    "staff.called": frozenset({"reason"}),  # why a bell rang; who answered is staff.signin
     "handoff": frozenset({"procedure", "reason", "ticket"}),
     "not_me": frozenset({"reason"}),
     "export": frozenset({"what", "reference", "outcome", "staff_id"}),

@@ -262,7 +262,12 @@ class MainWindow(QMainWindow):
         self.sign_out_button = BigButton("ui.chrome.sign_out")
         self.sign_out_button.setObjectName("staffSignOut")
         self.sign_out_button.clicked.connect(self._sign_out)
+        # A call rung by a help path rides along here: the page stays usable meanwhile.
+        self.call_coming = TrLabel("ui.call.coming")
+        self.call_coming.setObjectName("callComing")
+        self.call_coming.hide()
         row.addWidget(self.call_button, 2)
+        row.addWidget(self.call_coming, 2)
         row.addWidget(self.handoff_button, 2)
         row.addStretch(1)
         for b in (self.staff_button, self.mute_button, self.sign_out_button):
@@ -280,16 +285,22 @@ class MainWindow(QMainWindow):
         self.keep_going_button.setMinimumHeight(140)
         self.keep_going_button.clicked.connect(self.session.keep_going)
         o.body.addWidget(self.keep_going_button)
+        # The warning is where a resident who is stuck looks: help is one tap from it.
+        timeout_call = BigButton("ui.chrome.call_staff", kind="danger")
+        timeout_call.setObjectName("timeoutCallStaff")
+        timeout_call.clicked.connect(self.session.call_staff)
+        o.body.addWidget(timeout_call)
         return o
 
     def _build_call_overlay(self, parent: QWidget) -> Overlay:
         o = Overlay(parent, "call")
-        o.body.addWidget(TrLabel("ui.call.title", role="heading"))
+        o.body.addWidget(TrLabel("ui.call.coming", role="heading"))
         o.body.addWidget(TrLabel("ui.call.body"))
-        self.call_answered_button = BigButton("ui.call.answered", kind="primary")
-        self.call_answered_button.setObjectName("callAnswered")
-        self.call_answered_button.clicked.connect(self.session.staff_call_answered)
-        o.body.addWidget(self.call_answered_button)
+        # Only staff end a call (sign-in or staff card): the resident has nothing to cancel.
+        self.call_staff_signin = BigButton("ui.call.staff_signin")
+        self.call_staff_signin.setObjectName("callStaffSignin")
+        self.call_staff_signin.clicked.connect(lambda: self.session.request_staff(SignInFor.ASSIST))
+        o.body.addWidget(self.call_staff_signin)
         return o
 
     def _build_language_overlay(self, parent: QWidget) -> Overlay:
@@ -329,6 +340,7 @@ class MainWindow(QMainWindow):
             self.step_label.set_message("ui.chrome.step", step=step[0], total=step[1])
         self.handoff_button.setVisible(page not in _NO_HANDOFF)
         self._refresh_staff_controls()
+        self._refresh_call()
         if page is Page.TAKE_CARD:
             self._take_card_timer.start()
         else:
@@ -371,9 +383,19 @@ class MainWindow(QMainWindow):
 
     def show_staff_call(self, active: bool) -> None:
         if active:
+            self._say(t("ui.call.coming") + "\n" + t("ui.call.body"))
+        self._refresh_call()
+
+    def _refresh_call(self) -> None:
+        """The call covers the page when the resident pressed call, except while staff sign
+        in (they answer it there); a help path's call shows in the bottom bar."""
+        active = self.session.staff_call_active
+        self.call_coming.setVisible(active)
+        cover = active and self.session.staff_call_covers
+        cover = cover and self.session.page is not Page.STAFF_SIGNIN
+        if cover and not self.call_overlay.isVisible():
             self._cover(self.call_overlay)
-            self._say(t("ui.call.title") + "\n" + t("ui.call.body"))
-        elif self.call_overlay.isVisible():
+        elif not cover and self.call_overlay.isVisible():
             self.call_overlay.hide()
             self._focus_page()
 

@@ -194,6 +194,9 @@ def test_staff_visual_check_path_to_a_receipt(cityhall: Driver) -> None:
     assert k.session.visit.method is Method.STAFF
     checks = [e for e in k.store.audit_entries() if e.event == "staff.check"]
     assert len(checks) == 1 and checks[0].fields["staff_id"] == "demo-clerk"
+    # The choice rang for a clerk, in the real store's audit chain.
+    called = [e.fields for e in k.store.audit_entries() if e.event == "staff.called"]
+    assert called == [{"reason": "visual_check"}]
     assert k.card_tries("hanako") == 3  # the PIN was never involved
     k.tap("receiptDone")
     k.take_card()
@@ -263,7 +266,9 @@ def test_inactivity_warns_then_wipes(cityhall: Driver) -> None:
     k.clock.advance(10 * k.session.inactivity_s)
     k.session.tick()
     assert not window.timeout_overlay.isVisible() and k.page is Page.QUESTION
-    k.tap("callAnswered")
+    k.tap("callStaffSignin")  # only staff end a call: the clerk who came signs in
+    k.sign_in_staff("demo-clerk", "1111")
+    k.tap("staffSignOut")
     k.clock.advance(k.session.inactivity_s)
     k.session.tick()
     assert window.timeout_overlay.isVisible()

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from kiosk.flows.session import Page
 from tests.helpers.kiosk_ui import Kiosk
-from tests.helpers.session import HANAKO
+from tests.helpers.session import CLERK_CARD, HANAKO
 
 
 def to_card_front_reading(k: Kiosk) -> None:
@@ -101,7 +101,8 @@ def walk_panels(k: Kiosk, visit: Callable[[str], None]) -> None:
     k.tap("languageClose")
     k.tap("callStaff")
     visit("call")
-    k.tap("callAnswered")
+    k.session.staff_card(CLERK_CARD)  # only staff end a call: the clerk's card answers it
+    k.tap("staffSignOut")
     k.world.clock.advance(k.session.inactivity_s)
     k.session.tick()
     assert k.window.timeout_overlay.isVisible()

@@ -15,7 +15,7 @@ from kiosk.flows.session import Page
 from kiosk.ui.i18n import Translations
 from kiosk.ui.main_window import SwitchKeys
 from kiosk.ui.pages.identity import PHOTO_HEIGHT
-from kiosk.ui.widgets import Keypad
+from kiosk.ui.widgets import BigButton, Keypad
 from tests.helpers.kiosk_ui import Kiosk
 from tests.helpers.session import HANAKO, QUESTIONS, TARO, World
 
@@ -168,9 +168,14 @@ def test_call_staff_from_any_page(qtbot: QtBot, translations: Translations) -> N
     k = Kiosk(qtbot, translations.use)
     k.tap("callStaff")  # even on the first screen
     assert k.window.call_overlay.isVisible() and k.world.staff_call.calls == ["call"]
-    assert any("職員を呼んでいます" in text for _, text in k.speech.said)
-    k.tap("callAnswered")
-    assert not k.window.call_overlay.isVisible()
+    assert any("職員がまいります" in text for _, text in k.speech.said)
+    assert not hasattr(k.window, "call_answered_button")  # she cannot cancel her own call
+    k.tap("callStaffSignin")  # the member of staff who came signs in, which ends the call
+    assert k.page is Page.STAFF_SIGNIN and not k.window.call_overlay.isVisible()
+    k.tap("staff_clerk1")
+    k.keypad("9999", "staffKeypad")
+    assert not k.window.call_overlay.isVisible() and k.world.staff_call.calls == ["call", "cancel"]
+    k.tap("staffSignOut")
     k.place(HANAKO)
     pin_in(k)
     for page in (Page.READBACK,):
@@ -489,3 +494,54 @@ def test_scanning_stays_inside_the_language_panel(qtbot: QtBot, translations: Tr
         qtbot.keyClick(k.window, Qt.Key.Key_Space)
     qtbot.keyClick(k.window, Qt.Key.Key_Return)
     assert translations.language == "en" and not k.window.language_overlay.isVisible()
+
+
+def test_help_paths_ring_on_the_real_window(qtbot: QtBot, translations: Translations) -> None:
+    """「職員が確認する」 rings: the bell, the audit, 「職員がまいります」 in the bottom bar, no
+    time-out while staff come, and only a staff sign-in ends it."""
+    k = Kiosk(qtbot, translations.use)
+    k.place(HANAKO)
+    k.tap("methodStaff")
+    assert k.page is Page.STAFF_SIGNIN and k.world.staff_call.calls == ["call"]
+    called = [x.fields for x in k.world.audit.lines if x.event == "staff.called"]
+    assert called == [{"reason": "visual_check"}]
+    assert k.window.call_coming.isVisible() and "職員がまいります" in k.window.call_coming.text()
+    assert not k.window.call_overlay.isVisible()  # the clerk's keypad stays in reach
+    for _ in range(10):
+        k.world.clock.advance(k.session.inactivity_s)
+        k.session.tick()
+    assert k.page is Page.STAFF_SIGNIN and not k.window.timeout_overlay.isVisible()
+    k.tap("signinCancel")
+    assert k.page is Page.CHOOSE_METHOD and k.session.staff_call_active  # still coming
+    k.tap("callStaff")  # she presses the red button too: now it covers, still one call
+    assert k.window.call_overlay.isVisible() and k.world.staff_call.calls == ["call"]
+    assert [b.objectName() for b in k.window.call_overlay.findChildren(BigButton)] == [
+        "callStaffSignin"
+    ]
+    k.tap("callStaffSignin")
+    k.tap("staff_clerk1")
+    k.keypad("9999", "staffKeypad")
+    assert k.page is Page.CHOOSE_METHOD and not k.window.call_coming.isVisible()
+    assert k.world.staff_call.calls == ["call", "cancel"]
+    k.world.clock.advance(k.session.inactivity_s)
+    k.session.tick()
+    assert k.window.timeout_overlay.isVisible()  # the time-out runs again once staff are here
+
+
+def test_the_timeout_warning_carries_the_call_button(
+    qtbot: QtBot, translations: Translations
+) -> None:
+    k = Kiosk(qtbot, translations.use)
+    k.place(HANAKO)
+    pin_in(k)
+    k.world.clock.advance(k.session.inactivity_s)
+    k.session.tick()
+    assert k.window.timeout_overlay.isVisible()
+    k.tap("timeoutCallStaff")
+    assert not k.window.timeout_overlay.isVisible() and k.window.call_overlay.isVisible()
+    k.world.clock.advance(10 * k.session.inactivity_s)
+    k.session.tick()
+    assert k.page is Page.READBACK and "花子" in k.all_text()
+    assert [x.fields for x in k.world.audit.lines if x.event == "staff.called"] == [
+        {"reason": "staff_requested"}
+    ]

@@ -288,7 +288,8 @@ def test_call_staff_pauses_the_timeout_until_answered() -> None:
     world.clock.advance(600)
     session.tick()
     assert session.page is Page.CHOOSE_METHOD and not view.warning_visible
-    session.staff_call_answered()
+    assert session.staff_card(CLERK_CARD)  # the clerk who came answers with a staff card
+    assert session.page is Page.CHOOSE_METHOD and not session.staff_call_active
     assert not view.call_visible and world.staff_call.calls == ["call", "cancel"]
     world.clock.advance(30)
     session.tick()
@@ -486,8 +487,8 @@ def test_handoff_ticket_carries_no_personal_data() -> None:
     session.confirm_identity(True)
     session.handoff()
     assert session.page is Page.HANDOFF and session.ticket == "101"
-    line = world.audit.lines[-1]
-    assert line.event == "handoff" and set(line.fields) == {"reason", "ticket"}
+    line = next(x for x in world.audit.lines if x.event == "handoff")
+    assert set(line.fields) == {"reason", "ticket"}
 
 
 def test_no_pin_name_or_birth_date_in_audit_or_log(caplog: pytest.LogCaptureFixture) -> None:
@@ -649,7 +650,12 @@ def test_every_wipe_drops_the_visit_whole(tmp_path: Path) -> None:
     session.continue_without_card()
     old = session.visit
     old.photos["item.1.photo"] = ("token1", PNG)
-    session.cancel_staff_signin()
+    session.cancel_staff_signin()  # the bell rang: she waits for the clerk, nothing is lost
+    assert session.visit is old and session.page is Page.STAFF_SIGNIN
+    assert session.staff_sign_in("clerk1", "9999") and not session.staff_call_active
+    for wait in (session.inactivity_s, session.warning_s):  # the time-out runs again
+        world.clock.advance(wait)
+        session.tick()
     assert session.visit is not old and old.photos == {}
 
 
@@ -758,7 +764,6 @@ def test_the_card_front_is_read_away_from_the_screen_and_a_late_reading_is_dropp
     assert session.page is Page.READING and len(world.background.waiting) == 1
     session.call_staff()
     assert view.call_visible  # the screen still answers while the camera looks
-    session.staff_call_answered()
     world.background.finish()
     assert session.page is Page.PIN_B and session.front_read() is not None
 
@@ -850,7 +855,8 @@ def test_a_paper_route_at_submit_is_audited_as_such_and_says_why() -> None:
     session.review_ok()
     session.give_consent(True)
     assert session.page is Page.HANDOFF and view.last_message() == "services.paper.elsewhere"
-    handoff = world.audit.lines[-1]
+    handoff, called = world.audit.lines[-2:]
+    assert called.event == "staff.called" and called.fields == {"reason": "handoff"}
     assert handoff.event == "handoff" and handoff.fields["reason"] == "paper_route"
     assert handoff.fields["procedure"] == "risai" and handoff.purpose == "risai"
 
@@ -863,7 +869,8 @@ def test_a_refused_request_goes_to_the_counter_with_its_reason() -> None:
     session.give_consent(True)
     assert session.page is Page.HANDOFF
     assert view.last_message() == "procedures.error.items-required"
-    handoff = world.audit.lines[-1]
+    handoff, called = world.audit.lines[-2:]
+    assert called.event == "staff.called" and called.fields == {"reason": "handoff"}
     assert handoff.event == "handoff" and handoff.fields["reason"] == "other"
 
 
