@@ -318,6 +318,7 @@ class Kiosk:
             language=settings.site.language,
             inactivity_s=settings.session.inactivity_s,
             warning_s=settings.session.warning_s,
+            card_grace_s=settings.session.card_grace_s,
             face_attempts=settings.face.max_attempts,
             large_text=settings.ui.large_text,
         )

@@ -151,6 +151,8 @@ class FaceSettings:
 class SessionSettings:
     inactivity_s: Annotated[int, Field(strict=True, ge=10, le=3600)] = 90
     warning_s: Annotated[int, Field(strict=True, ge=20, le=600)] = 30  # WCAG 2.2.1: at least 20 s
+    # A lifted card holds the visit this long: put back, it goes on; a slip of the hand is no loss.
+    card_grace_s: Annotated[int, Field(strict=True, ge=10, le=1800)] = 180
     take_card_repeat_s: Annotated[int, Field(strict=True, ge=3, le=60)] = (
         8  # "take your card" again
     )

@@ -5,8 +5,10 @@ visual check) -> prove it -> read-back ("is this you?") -> services offered at t
 a procedure's questions -> review -> consent -> submit -> receipt -> "please take your card"
 -> wiped. Without a card: a clerk checks an ID document and the same services follow.
 
-At any moment: card removed -> the visit is dropped; inactivity -> a warning of at least 20 s,
-then the visit is dropped; call staff -> a call is made and the visit waits (no timeout).
+At any moment: card removed -> the visit is held for a grace period (the same person's card
+back: it goes on; another person's card, the grace over, or "end": it is dropped);
+inactivity -> a warning of at least 20 s, then the visit is dropped; call staff -> a call
+is made and the visit waits (no timeout).
 Every help path rings too (visual check, no card, a failed method, a hand-off), and only staff
 (sign-in or staff card) end a call: the resident never cancels her own.
 
@@ -31,6 +33,7 @@ from typing import Protocol, TypeVar
 from kiosk import logs
 from kiosk.errors import KnownError
 from kiosk.flows.ports import (
+    CardHolder,
     CardRead,
     FaceVerdict,
     FrontRead,
@@ -114,6 +117,9 @@ class SessionView(Protocol):
         """A call is open (True) or answered (False); `staff_call_covers` says whether it
         covers the page (the resident pressed call) or rides along (a help path rang)."""
 
+    def show_card_away(self, active: bool) -> None:
+        """The card was lifted and the visit waits for it (True), or waits no more (False)."""
+
     def show_face_check(self, running: bool) -> None:
         """The camera is looking (True) or has stopped (False)."""
 
@@ -149,6 +155,7 @@ class SessionMachine:
         language: str = "ja",
         inactivity_s: int = 90,
         warning_s: int = 30,
+        card_grace_s: int = 180,
         face_attempts: int = 3,
         large_text: bool = False,
     ) -> None:
@@ -160,6 +167,7 @@ class SessionMachine:
         self.default_large_text = large_text
         self.inactivity_s = inactivity_s
         self.warning_s = warning_s
+        self.card_grace_s = card_grace_s
         self.max_face_attempts = face_attempts
         self._view: SessionView | None = None
         self.visit = self._new_visit()
@@ -169,6 +177,8 @@ class SessionMachine:
         self.staff_call_covers = False
         self._last_activity = ports.clock.monotonic()
         self._warning_since: float | None = None
+        self._away_since: float | None = None  # the card was lifted; the visit is held
+        self._held: tuple[CardHolder, Page] | None = None  # who was proven, and where she was
 
     # -- wiring ---------------------------------------------------------------------------
 
@@ -285,13 +295,50 @@ class SessionMachine:
     # -- the card -------------------------------------------------------------------------
 
     def card_inserted(self) -> None:
-        """The reader reports a card. Starts a visit from the first screen; ignored otherwise."""
+        """The reader reports a card. Starts a visit from the first screen, or takes a held
+        visit back up; ignored otherwise."""
         self.card_present = True
+        if self._away_since is not None:
+            self._card_back()
+            return
         if self.page is not Page.WELCOME:
             return
         self._begin(with_card=True)
         self._go(Page.READING)
         self._ports.defer(self._while_reading(self._check_card))
+
+    def _card_back(self) -> None:
+        """A card is back during the grace: the visit goes on. Nothing on the card proves
+        who it belongs to without a secret, so after a proof the resident proves it again,
+        and only the same holder finds her visit (`_proven`)."""
+        self._away_since = None
+        self.view.show_card_away(False)
+        self.touch()
+        v = self.visit
+        if self.page in (Page.HANDOFF, Page.NOT_ME):
+            return  # her ticket is on screen: nothing of the card is used any more
+        if v.holder is not None:
+            self._held = (v.holder, self.page)
+            v.holder = None
+            v.confirmed = False
+        self._go(Page.READING)
+        self._ports.defer(self._while_reading(self._check_card))
+        if self._held is not None:
+            self.view.show_message("ui.card.prove_again")
+
+    def card_away_seconds_left(self) -> int | None:
+        """Seconds left before a lifted card's visit ends, or None when no card is away."""
+        if self._away_since is None:
+            return None
+        if self.staff_call_active:
+            return self.card_grace_s
+        spent = self._ports.clock.monotonic() - self._away_since
+        return max(0, int(self.card_grace_s - spent + 0.999))
+
+    def end_held_visit(self) -> None:
+        """「おわる」 on the lifted-card notice: the visit ends now."""
+        if self._away_since is not None:
+            self.wipe("card_removed", "resident_choice")
 
     def _check_card(self) -> None:
         card = self._ports.card
@@ -307,15 +354,23 @@ class SessionMachine:
         self._go(Page.CHOOSE_METHOD)
 
     def card_removed(self) -> None:
-        """The card left the reader: a visit with a card is dropped at once."""
+        """The card left the reader: a visit with a card is held for `card_grace_s` (a card
+        flapping on the reader is one visit and one ticket, not one per touch)."""
         self.card_present = False
         if self.page is Page.TAKE_CARD:
             self.view.apply_language(self.visit.language)
             self._go(Page.WELCOME)
             return
-        if self.visit.with_card:
-            self.wipe("card_removed", "other")
-            self.view.show_message("ui.session.card_removed")
+        if not self.visit.with_card or self._away_since is not None:
+            return
+        self._stop_face()
+        v = self.visit
+        v.photo = None  # the card-face photo and an unproven reading go with the card
+        v.pending = None
+        v.front_read = None
+        self._hide_warning()
+        self._away_since = self._ports.clock.monotonic()
+        self.view.show_card_away(True)
 
     # -- proving identity -----------------------------------------------------------------
 
@@ -591,6 +646,16 @@ class SessionMachine:
 
     def _proven(self, method: Method, read: CardRead) -> None:
         v = self.visit
+        held, self._held = self._held, None
+        if held is not None:
+            if read.holder != held[0]:  # another person's card: the held visit is not hers
+                self.wipe("card_removed", "other")
+                return
+            v.method, v.holder, v.confirmed = method, read.holder, True
+            v.photo = None
+            v.pending = None
+            self._go(held[1])
+            return
         v.method = method
         v.holder = read.holder
         v.photo = None  # the photo was needed for the comparison only
@@ -1070,6 +1135,8 @@ class SessionMachine:
         self._ports.staff_call.cancel()
         self.view.show_staff_call(False)
         self.touch()
+        if self._away_since is not None:  # the grace starts again once staff are here
+            self._away_since = self._ports.clock.monotonic()
 
     def touch(self) -> None:
         """Someone used the screen: the inactivity clock starts again."""
@@ -1082,7 +1149,15 @@ class SessionMachine:
         self.touch()
 
     def tick(self) -> None:
-        """Called about once a second: inactivity warning, then the wipe."""
+        """Called about once a second: inactivity warning, then the wipe; a lifted card's
+        grace. Every time-out waits while a call to staff is open."""
+        if self._away_since is not None:
+            if self.card_away_seconds_left() == 0:
+                self.wipe("card_removed", "other")
+                self.view.show_message("ui.session.card_removed")
+            else:
+                self.view.show_card_away(True)  # the countdown
+            return
         idle_page = self.page is Page.WELCOME and not self.visit.started
         if idle_page or self.page is Page.TAKE_CARD or self.staff_call_active:
             return
@@ -1114,6 +1189,10 @@ class SessionMachine:
             self._ports.staff_call.cancel()
             self.view.show_staff_call(False)
         self._hide_warning()
+        self._held = None
+        if self._away_since is not None:
+            self._away_since = None
+            self.view.show_card_away(False)
         self.visit.drop()  # photos and printouts of this visit go too
         leaving_language = self.visit.language
         self.visit = self._new_visit()

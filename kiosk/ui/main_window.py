@@ -195,6 +195,7 @@ class MainWindow(QMainWindow):
             self.stack.addWidget(frame)
 
         self.timeout_overlay = self._build_timeout_overlay(central)
+        self.card_away_overlay = self._build_card_away_overlay(central)
         self.call_overlay = self._build_call_overlay(central)
         self.language_overlay = self._build_language_overlay(central)
 
@@ -292,6 +293,22 @@ class MainWindow(QMainWindow):
         o.body.addWidget(timeout_call)
         return o
 
+    def _build_card_away_overlay(self, parent: QWidget) -> Overlay:
+        o = Overlay(parent, "card_away")
+        o.body.addWidget(TrLabel("ui.card.away.title", role="heading"))
+        self.card_away_label = TrLabel()
+        self.card_away_label.setObjectName("cardAwayCountdown")
+        o.body.addWidget(self.card_away_label)
+        end = BigButton("ui.card.away.end")
+        end.setObjectName("cardAwayEnd")
+        end.clicked.connect(self.session.end_held_visit)
+        o.body.addWidget(end)
+        call = BigButton("ui.chrome.call_staff", kind="danger")
+        call.setObjectName("cardAwayCallStaff")
+        call.clicked.connect(self.session.call_staff)
+        o.body.addWidget(call)
+        return o
+
     def _build_call_overlay(self, parent: QWidget) -> Overlay:
         o = Overlay(parent, "call")
         o.body.addWidget(TrLabel("ui.call.coming", role="heading"))
@@ -374,6 +391,19 @@ class MainWindow(QMainWindow):
     def hide_timeout_warning(self) -> None:
         if self.timeout_overlay.isVisible():
             self.timeout_overlay.hide()
+            self._focus_page()
+
+    def show_card_away(self, active: bool) -> None:
+        left = self.session.card_away_seconds_left()
+        if active and left is not None:
+            self.card_away_label.set_message("ui.card.away.seconds", seconds=left)
+            if not self.card_away_overlay.isVisible():
+                self._cover(self.card_away_overlay)
+                self._say(t("ui.card.away.title"))
+            if self.call_overlay.isVisible():
+                self.call_overlay.raise_()  # a call stays on top of everything
+        elif self.card_away_overlay.isVisible():
+            self.card_away_overlay.hide()
             self._focus_page()
 
     def show_face_check(self, running: bool) -> None:

@@ -150,7 +150,7 @@ def test_two_wrong_pins_stop_before_the_last_try(cityhall: Driver) -> None:
         ("auth.attempt", "failed", "pin_wrong"),
         ("auth.attempt", "failed", "pin_wrong"),
     ]
-    k.take_card()
+    k.take_card_for_good()  # a lifted card holds the visit until its grace
     k.wait_page(Page.WELCOME)
 
 
@@ -175,7 +175,7 @@ def test_blocked_card_is_told_and_a_clerk_checks_the_photo(cityhall: Driver) -> 
     k.tap("readbackYes")
     assert k.page is Page.SERVICES
     assert ("staff.check", "ok", "pin_blocked") in events(k)
-    k.take_card()
+    k.take_card_for_good()  # a lifted card holds the visit until its grace
     k.wait_page(Page.WELCOME)
     assert_nothing_left(k, "blocked")
 
@@ -235,7 +235,7 @@ def test_card_pulled_midway_drops_the_visit(cityhall: Driver, where: Page) -> No
         k.answer_everything("risai")
         k.tap("reviewOk")
     assert k.page is where and k.session.visit.answers
-    k.take_card()
+    k.take_card_for_good()  # a lifted card holds the visit until its grace
     k.wait_page(Page.WELCOME)
     assert k.notice()  # told why the screen went back
     assert k.store.references() == []  # nothing half-sent

@@ -238,6 +238,12 @@ class Driver:
 
     # -- whole steps ------------------------------------------------------------------------
 
+    def take_card_for_good(self) -> None:
+        """Take the card mid-visit and leave it off until the grace runs out."""
+        self.take_card()
+        self.clock.advance(self.session.card_grace_s)
+        self.session.tick()
+
     def prove_with_pin(self, pin: str) -> None:
         self.tap("methodPin")
         assert self.page is Page.PIN, (self.page, self.notice())

@@ -142,8 +142,28 @@ def test_card_pulled_mid_way(qtbot: QtBot, translations: Translations) -> None:
     k.tap("service_risai")
     k.tap("choice_yes")
     k.take()
-    assert k.page is Page.WELCOME
+    # Held, not wiped: 「カードを戻すと続きから」 with a countdown, おわる and the call button.
+    assert k.page is Page.QUESTION and k.window.card_away_overlay.isVisible()
+    assert "カードを戻すと続きから" in k.all_text() and "180 秒" in k.all_text()
+    k.place(HANAKO)  # the same card back: prove again, then straight back to the question
+    assert not k.window.card_away_overlay.isVisible() and k.page is Page.CHOOSE_METHOD
+    pin_in(k)
+    assert k.page is Page.QUESTION and k.session.visit.answers == {"dwelling": "yes"}
+    k.take()
+    k.world.clock.advance(k.session.card_grace_s)
+    k.session.tick()  # the grace runs out: now the visit goes
+    assert k.page is Page.WELCOME and not k.window.card_away_overlay.isVisible()
     assert "花子" not in k.all_text() and "千代田" not in k.all_text()
+
+
+def test_finish_on_the_lifted_card_notice(qtbot: QtBot, translations: Translations) -> None:
+    k = Kiosk(qtbot, translations.use)
+    k.place(HANAKO)
+    pin_in(k)
+    k.take()
+    k.tap("cardAwayEnd")
+    assert k.page is Page.WELCOME and not k.window.card_away_overlay.isVisible()
+    assert "花子" not in k.all_text()
 
 
 def test_timeout_warning_then_wipe(qtbot: QtBot, translations: Translations) -> None:

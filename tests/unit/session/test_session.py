@@ -32,6 +32,7 @@ class View:
         self.warnings: list[int] = []
         self.warning_visible = False
         self.call_visible = False
+        self.card_away = False
         self.face_running = False
         self.languages: list[str] = []
         self.wipes = 0
@@ -52,6 +53,9 @@ class View:
 
     def show_staff_call(self, active: bool) -> None:
         self.call_visible = active
+
+    def show_card_away(self, active: bool) -> None:
+        self.card_away = active
 
     def show_face_check(self, running: bool) -> None:
         self.face_running = running
@@ -85,6 +89,13 @@ def place(session: SessionMachine, world: World, resident: Resident = HANAKO) ->
 def take(session: SessionMachine, world: World) -> None:
     world.reader.card = None
     session.card_removed()
+
+
+def take_for_good(session: SessionMachine, world: World) -> None:
+    """The card is lifted and not put back: the visit ends when the grace runs out."""
+    take(session, world)
+    world.clock.advance(session.card_grace_s)
+    session.tick()
 
 
 def test_pin_path_to_receipt_and_take_card() -> None:
@@ -241,7 +252,7 @@ def test_card_pulled_mid_way_wipes_the_visit() -> None:
     session.confirm_identity(True)
     session.choose_procedure("risai")
     session.answer("yes")
-    take(session, world)
+    take_for_good(session, world)
     assert session.page is Page.WELCOME
     assert session.visit.answers == {} and session.visit.holder is None
     assert view.last_message() == "ui.session.card_removed" and view.wipes == 1
@@ -325,7 +336,7 @@ def test_two_residents_back_to_back_share_nothing() -> None:
     session.choose_procedure("support-check")
     session.answer("2")
     first = session.visit.id
-    take(session, world)
+    take_for_good(session, world)
 
     place(session, world, TARO)
     assert session.visit.id != first
@@ -523,7 +534,7 @@ def test_face_check_runs_off_the_gui_thread_and_a_late_verdict_is_dropped() -> N
     world.face.guidance("face.move_closer")
     assert view.last_message() == "face.move_closer"
     late = world.face.pending
-    take(session, world)  # the card leaves while the camera looks
+    take_for_good(session, world)  # the card leaves while the camera looks
     assert world.face.cancelled == 1 and not view.face_running
     assert late is not None
     late(FaceVerdict(True))  # the matcher answers after the visit ended
@@ -551,7 +562,7 @@ def test_pin_is_checked_after_the_reading_screen_and_not_if_the_card_left() -> N
     session.choose_method("pin")
     session.enter_pin("1234")
     assert session.page is Page.READING and card.verify_calls == 0
-    take(session, world)
+    take_for_good(session, world)
     world.defer.run()  # the queued check finds the visit gone and does nothing
     assert card.verify_calls == 0 and session.page is Page.WELCOME
 
@@ -645,7 +656,7 @@ def test_every_wipe_drops_the_visit_whole(tmp_path: Path) -> None:
     old.photos["photo.front"] = ("token1", PNG)
     folder = old.printouts.folder(tmp_path)
     (folder / "receipt-AAAA-BBBB-CCCC.pdf").write_bytes(b"%PDF-1.4")
-    take(session, world)
+    take_for_good(session, world)
     assert session.visit is not old and old.photos == {} and not folder.exists()
     session.continue_without_card()
     old = session.visit
