@@ -101,7 +101,8 @@ def walk_panels(k: Kiosk, visit: Callable[[str], None]) -> None:
     k.tap("languageClose")
     k.tap("callStaff")
     visit("call")
-    k.session.staff_card(CLERK_CARD)  # only staff end a call: the clerk's card answers it
+    k.session.staff_card(CLERK_CARD)  # only staff end a call: the clerk's card and PIN
+    k.session.staff_sign_in("clerk1", "9999")
     k.tap("staffSignOut")
     k.world.clock.advance(k.session.inactivity_s)
     k.session.tick()

@@ -79,8 +79,10 @@ def test_every_help_path_rings_and_waits_for_staff(path: str) -> None:
     session.cancel_staff_signin()
     assert session.staff_call_active and world.staff_call.calls == ["call"]
     assert not hasattr(session, "staff_call_answered")
-    # A clerk's staff card answers it, wherever the resident is.
+    # A clerk's staff card opens the sign-in wherever the resident is; her PIN answers it.
     assert session.staff_card(CLERK_CARD)
+    assert session.page is Page.STAFF_SIGNIN and session.staff_call_active
+    assert session.staff_sign_in("clerk1", "9999")
     assert not session.staff_call_active and not view.call_visible
     assert world.staff_call.calls == ["call", "cancel"]
     signin = [x.fields for x in world.audit.lines if x.event == "staff.signin"]

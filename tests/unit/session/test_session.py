@@ -300,6 +300,8 @@ def test_call_staff_pauses_the_timeout_until_answered() -> None:
     session.tick()
     assert session.page is Page.CHOOSE_METHOD and not view.warning_visible
     assert session.staff_card(CLERK_CARD)  # the clerk who came answers with a staff card
+    assert session.staff_call_active  # the card names her; her PIN signs her in
+    assert session.staff_sign_in("clerk1", "9999")
     assert session.page is Page.CHOOSE_METHOD and not session.staff_call_active
     assert not view.call_visible and world.staff_call.calls == ["call", "cancel"]
     world.clock.advance(30)
