@@ -397,12 +397,12 @@ class MainWindow(QMainWindow):
         left = self.session.card_away_seconds_left()
         if active and left is not None:
             self.card_away_label.set_message("ui.card.away.seconds", seconds=left)
-            if not self.card_away_overlay.isVisible():
+            if self.card_away_overlay.isHidden():
                 self._cover(self.card_away_overlay)
                 self._say(t("ui.card.away.title"))
             if self.call_overlay.isVisible():
                 self.call_overlay.raise_()  # a call stays on top of everything
-        elif self.card_away_overlay.isVisible():
+        elif not self.card_away_overlay.isHidden():
             self.card_away_overlay.hide()
             self._focus_page()
 
@@ -423,9 +423,9 @@ class MainWindow(QMainWindow):
         self.call_coming.setVisible(active)
         cover = active and self.session.staff_call_covers
         cover = cover and self.session.page is not Page.STAFF_SIGNIN
-        if cover and not self.call_overlay.isVisible():
+        if cover and self.call_overlay.isHidden():
             self._cover(self.call_overlay)
-        elif not cover and self.call_overlay.isVisible():
+        elif not cover and not self.call_overlay.isHidden():
             self.call_overlay.hide()
             self._focus_page()
 

@@ -48,7 +48,10 @@ def test_card_on_reader_shows_reading_then_removal_drops_everything(
 
     world.reader.card = None
     session.card_removed()
-    assert window.current_page() is Page.WELCOME
+    assert not window.card_away_overlay.isHidden() and session.visit.id == first_visit  # held
+    world.clock.advance(session.card_grace_s)
+    session.tick()  # not put back: the grace runs out and the visit goes
+    assert window.current_page() is Page.WELCOME and window.card_away_overlay.isHidden()
     assert session.visit.id != first_visit
     assert session.visit.holder is None and not session.visit.started
     assert "カードが取り出された" in window.notice.text()
