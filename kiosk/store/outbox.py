@@ -264,30 +264,33 @@ class HttpsSink:
         ctx.load_cert_chain(str(client_cert), str(client_key))
         self.context = ctx
 
-    def deliver(self, document: bytes, idempotency_key: str, reference: str) -> None:
+    def _post(self, path: str, body: bytes, headers: dict[str, str]) -> int:
+        """One POST on a fresh mutual-TLS connection; its status, or `DeliveryFailed`."""
         conn = http.client.HTTPSConnection(
             self.host, self.port, context=self.context, timeout=self.timeout_s
         )
         try:
-            conn.request(
-                "POST",
-                self.path,
-                body=document,
-                headers={
-                    "Content-Type": "application/json",
-                    "Idempotency-Key": check_idempotency_key(idempotency_key),
-                    "X-Kiosk-Reference": reference,
-                },
-            )
+            conn.request("POST", path, body=body, headers=headers)
             resp = conn.getresponse()
             resp.read()
-            status = resp.status
+            return resp.status
         except ssl.SSLError as e:
             raise DeliveryFailed(f"https sink: TLS {e.reason or type(e).__name__}") from None
         except (OSError, http.client.HTTPException) as e:
             raise DeliveryFailed(f"https sink: {type(e).__name__}") from None
         finally:
             conn.close()
+
+    def deliver(self, document: bytes, idempotency_key: str, reference: str) -> None:
+        status = self._post(
+            self.path,
+            document,
+            {
+                "Content-Type": "application/json",
+                "Idempotency-Key": check_idempotency_key(idempotency_key),
+                "X-Kiosk-Reference": reference,
+            },
+        )
         if 200 <= status < 300 or status == 409:
             return
         retry = status in (408, 425, 429) or status >= 500
@@ -301,21 +304,7 @@ class HttpsSink:
 
     def witness(self, head: bytes) -> bool:
         """POST the signed audit head; False when the back office answers 409 (rollback/fork)."""
-        conn = http.client.HTTPSConnection(
-            self.host, self.port, context=self.context, timeout=self.timeout_s
-        )
-        try:
-            conn.request("POST", self.witness_path, body=head,
-                         headers={"Content-Type": "application/json"})  # fmt: skip
-            resp = conn.getresponse()
-            resp.read()
-            status = resp.status
-        except ssl.SSLError as e:
-            raise DeliveryFailed(f"https sink: TLS {e.reason or type(e).__name__}") from None
-        except (OSError, http.client.HTTPException) as e:
-            raise DeliveryFailed(f"https sink: {type(e).__name__}") from None
-        finally:
-            conn.close()
+        status = self._post(self.witness_path, head, {"Content-Type": "application/json"})
         if status == 409:
             return False
         if 200 <= status < 300:
