@@ -35,6 +35,8 @@ def test_a_queued_removal_reaches_an_open_kiosk(
         reader = k.kiosk.slot.reader_name
         removal_from_the_watcher_thread(k.kiosk.card_events.removed.emit, reader)
         qtbot.waitUntil(lambda: not k.session.card_present, timeout=10_000)
+        k.clock.advance(k.session.card_grace_s)  # the lifted card's grace runs out
+        k.session.tick()
         ended = [e for e in k.store.audit_entries() if e.event == "session.ended"]
     assert ended and ended[-1].fields.get("outcome") == "card_removed"
 

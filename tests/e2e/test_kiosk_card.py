@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QLabel, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from kiosk.app import Kiosk
-from kiosk.config import CardSettings, Settings, UiSettings
+from kiosk.config import CardSettings, SessionSettings, Settings, UiSettings
 from kiosk.devices.card.virtual.profile import CardProfile
 from kiosk.devices.card.virtual.slot import vpcd_reader_name
 from kiosk.flows.session import Page
@@ -26,7 +26,12 @@ pytestmark = pytest.mark.pcscd
 @pytest.fixture
 def kiosk(pcscd: object, data_dir: Path, translations: Translations) -> Iterator[Kiosk]:
     port = next(p for p in VPCD_PORTS if _reader_is_empty(vpcd_reader_name(p)))
-    settings = Settings(card=CardSettings(vpcd_port=port), ui=UiSettings(voice=False))
+    # The shortest grace a site may set: a lifted card ends the visit once it has run out.
+    settings = Settings(
+        card=CardSettings(vpcd_port=port),
+        ui=UiSettings(voice=False),
+        session=SessionSettings(card_grace_s=10),
+    )
     k = Kiosk.assemble(settings, DataDir(data_dir).ensure(), "on", translations)
     yield k
     k.close()
