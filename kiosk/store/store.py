@@ -316,6 +316,7 @@ class Store:
                 keys = self._bind(keys, db_id)  # a key file from before the binding
                 db_id = keys.database_id
             self._keys, self._keys_version = keys, self._source.version()
+            self._finish_interrupted_bind(keys, db_id, rows)
             self._check_database(keys, db_id, rows)
             if not self.evidence:
                 with self._write():
@@ -333,6 +334,17 @@ class Store:
         seq, h = last if last else (self._anchor()[0], self._anchor()[1])
         self._advance_head(keys, seq, h)
         return keys
+
+    def _finish_interrupted_bind(self, keys: KeySet, db_id: str | None, rows: int) -> None:
+        """A first start killed between saving the keys and writing their head left keys with
+        no head. Nothing was recorded yet (no row, nothing ever purged), so nothing can be
+        lost: write the head now instead of refusing to start for good."""
+        if self.evidence or rows or self._head.exists() or not keys.database_id:
+            return
+        if db_id != keys.database_id or self._meta("audit_anchor_seq") is not None:
+            return
+        logs.event(log, "store.head_recreated", logging.WARNING)
+        self._advance_head(keys, *self._anchor())
 
     def _check_database(self, keys: KeySet, db_id: str | None, rows: int) -> None:
         if not keys.database_id:

@@ -12,6 +12,7 @@ import pytest
 
 from kiosk.paths import DataDir
 from kiosk.store import KeyMissing, KeyUnreadable, Store
+from kiosk.store.errors import DatabaseMismatch
 from kiosk.store.keys import KeyFile, KeyringKeySource, KeySet
 from tests.helpers.store import open_store, settings, submission
 
@@ -148,3 +149,18 @@ def test_a_key_file_from_before_the_binding_is_adopted(tmp_path: Path) -> None:
         assert store.read(ref)["payload"]["n"] == 1 and store.verify_audit().ok
     assert json.loads((tmp_path / "master.key").read_text())["database_id"]
     assert (tmp_path / "audit-head.json").exists()
+
+
+def test_a_first_start_killed_before_the_head_starts_again(tmp_path: Path) -> None:
+    """Keys saved, then SIGKILL before their head was written: nothing was recorded yet, so
+    the next start writes the head instead of refusing for good (seen in the kill loop)."""
+    open_store(tmp_path).close()
+    (tmp_path / "audit-head.json").unlink()
+    with open_store(tmp_path) as store:
+        store.submit(submission(1))
+        assert store.verify_audit().ok
+    assert (tmp_path / "audit-head.json").exists()
+    # Once anything was recorded, a missing head is a finding, never quietly made again.
+    (tmp_path / "audit-head.json").unlink()
+    with pytest.raises(DatabaseMismatch, match="gone while the keys remain"):
+        open_store(tmp_path)
